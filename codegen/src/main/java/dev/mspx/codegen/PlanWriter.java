@@ -214,7 +214,7 @@ final class PlanWriter {
             .returns(type)
             .addStatement("$T<$T, $T> masks = new $T<>()", Map.class, Integer.class, MaskSpec.class, java.util.LinkedHashMap.class);
     for (Map.Entry<Integer, MaskSpec> e : new TreeMap<>(masks).entrySet()) {
-      m.addStatement("masks.put($L, $L) // $L", e.getKey(), record((Record) e.getValue()), slots.get(e.getKey()).name());
+      m.addCode("masks.put($L, $L); // $L\n", e.getKey(), record((Record) e.getValue()), slots.get(e.getKey()).name());
     }
     cls.addMethod(m.addStatement("return masks").build());
   }
