@@ -1,0 +1,90 @@
+package dev.mspx.backend.cudnn;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Asks a loaded libcudnn for its version and the CUDA runtime it was built for, and checks that the
+ * sub-libraries cuDNN 9 loads at first use are beside it.
+ *
+ * <p>Hand-written downcall handles for just these probe functions; the jextract-generated bindings
+ * replace them in the cuDNN backend issue.
+ */
+// Native access is this class's job; the JVM flags enable it (--enable-native-access).
+@SuppressWarnings("restricted")
+final class CudnnProbe {
+
+  /** cuDNN 9 encodes versions as {@code 10000·major + 100·minor + patch}. */
+  static final long MIN_VERSION = 90000;
+
+  /**
+   * The sub-libraries a convolution needs (cuDNN 9 split libcudnn into these; libcudnn_adv, for
+   * RNNs and attention, is not needed here).
+   */
+  static final List<String> SUB_LIBRARIES =
+      List.of(
+          "libcudnn_graph",
+          "libcudnn_ops",
+          "libcudnn_cnn",
+          "libcudnn_heuristic",
+          "libcudnn_engines_precompiled",
+          "libcudnn_engines_runtime_compiled");
+
+  private static final Linker LINKER = Linker.nativeLinker();
+
+  private CudnnProbe() {}
+
+  /** {@code cudnnGetVersion()}, or empty when the library lacks it (then it is no cuDNN). */
+  static Optional<Long> version(SymbolLookup cudnn) {
+    return sizeT(cudnn, "cudnnGetVersion");
+  }
+
+  /** {@code cudnnGetCudartVersion()}: the CUDA runtime version cuDNN was built against. */
+  static Optional<Long> cudartVersion(SymbolLookup cudnn) {
+    return sizeT(cudnn, "cudnnGetCudartVersion");
+  }
+
+  /** {@code 90300} as {@code 9.3.0}. */
+  static String version(long cudnnVersion) {
+    return cudnnVersion / 10000 + "." + (cudnnVersion % 10000) / 100 + "." + cudnnVersion % 100;
+  }
+
+  /**
+   * The sub-libraries ({@code libcudnn_cnn.so.9} …) that are in none of {@code dirs}. libcudnn
+   * opens them by name when first used, so a partial install fails late; this finds it early.
+   */
+  static List<String> missingSubLibraries(long cudnnVersion, List<Path> dirs) {
+    String suffix = ".so." + cudnnVersion / 10000;
+    List<String> missing = new ArrayList<>();
+    for (String sub : SUB_LIBRARIES) {
+      String file = sub + suffix;
+      if (dirs.stream().noneMatch(dir -> Files.exists(dir.resolve(file)))) {
+        missing.add(file);
+      }
+    }
+    return missing;
+  }
+
+  private static Optional<Long> sizeT(SymbolLookup lib, String function) {
+    Optional<MethodHandle> h =
+        lib.find(function)
+            .map(address -> LINKER.downcallHandle(address, FunctionDescriptor.of(JAVA_LONG)));
+    if (h.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of((long) h.get().invokeExact());
+    } catch (Throwable t) {
+      throw new IllegalStateException(function + " failed to run: " + t, t);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.mspx.samples;
+
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The {@code mspx} command line. */
+@Command(
+    name = "mspx",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "The parallel multiscale PixelCNN (Reed et al. 2017) on the JVM.",
+    subcommands = {InfoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Log at INFO level (default: warnings and errors only).")
+  void verbose(boolean on) {
+    logAt(on ? Level.INFO : Level.WARNING);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "mspx needs a command; try: mspx info (or mspx --help)");
+  }
+
+  public static void main(String[] args) {
+    quietLogging();
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /**
+   * Warnings and errors only, unless the user configured java.util.logging: Arrow and the backends
+   * log at INFO through SLF4J (bound to JUL by slf4j-jdk14), which is noise on a command line.
+   */
+  static void quietLogging() {
+    if (System.getProperty("java.util.logging.config.file") == null
+        && System.getProperty("java.util.logging.config.class") == null) {
+      logAt(Level.WARNING);
+    }
+  }
+
+  private static void logAt(Level level) {
+    Logger root = Logger.getLogger("");
+    root.setLevel(level);
+    for (Handler handler : root.getHandlers()) {
+      handler.setLevel(level);
+    }
+  }
+
+  /** The version the build wrote into build.properties. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"mspx " + BuildInfo.load().version()};
+    }
+  }
+}
