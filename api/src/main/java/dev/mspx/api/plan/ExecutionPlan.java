@@ -71,6 +71,11 @@ public record ExecutionPlan(
         i = visit(first, last, s, i);
       }
     }
+    // Inputs stay valid for the whole step: a caller may set a batch once and run it repeatedly.
+    touch(first, last, image, i);
+    for (int c : conditioning) {
+      touch(first, last, c, i);
+    }
     ArenaLayout arena = ArenaLayout.lay(slots, first, last);
     return new ExecutionPlan(spec, slots, parameters, masks, image, conditioning, prepare, networks, arena);
   }
