@@ -1,0 +1,129 @@
+package dev.mspx.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mspx.api.AdamOp;
+import dev.mspx.api.model.ModelSpec;
+import dev.mspx.api.plan.ExecutionPlan;
+import dev.mspx.api.plan.PlanBuilder;
+import dev.mspx.backend.cpu.CpuReferenceBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+  @TempDir Path dir;
+
+  static final ModelSpec SPEC = TinyModels.multiscaleRgb();
+
+  static ArrayImageSet data() {
+    int[][][][] img = TinyModels.images(SPEC, 10, 5);
+    int[] labels = new int[10];
+    for (int i = 0; i < 10; i++) {
+      labels[i] = i % 3;
+    }
+    return new ArrayImageSet(img, labels, 3);
+  }
+
+  static Trainer.Settings settings() {
+    return new Trainer.Settings(3, 42, AdamOp.of(3e-3, 0.9, 0.999, 1e-8), 1.0);
+  }
+
+  /** Losses of {@code steps} steps from a fresh model (parameters from seed 9). */
+  private double[] run(int steps, Path saveAfter, int saveAt) {
+    ExecutionPlan plan = PlanBuilder.build(SPEC);
+    try (CpuReferenceBackend backend = new CpuReferenceBackend();
+        ArrayImageSet data = data();
+        Parameters params = Parameters.initialise(plan, backend, 9);
+        Trainer trainer = new Trainer(params, data, settings(), "tiny")) {
+      double[] losses = new double[steps];
+      for (int s = 0; s < steps; s++) {
+        losses[s] = trainer.step();
+        if (saveAfter != null && s + 1 == saveAt) {
+          trainer.checkpoint().write(saveAfter);
+        }
+      }
+      return losses;
+    }
+  }
+
+  /** A run stopped after 4 steps (across an epoch boundary) and resumed takes the same next steps, bit for bit. */
+  @Test
+  void resumeIsBitIdentical() {
+    Path file = dir.resolve("run/checkpoint.arrow");
+    double[] straight = run(8, file, 4);
+    ExecutionPlan plan = PlanBuilder.build(SPEC);
+    double[] resumed = new double[4];
+    try (CpuReferenceBackend backend = new CpuReferenceBackend();
+        ArrayImageSet data = data();
+        Parameters params = Parameters.initialise(plan, backend, 1234); // different: the checkpoint overwrites
+        Trainer trainer = new Trainer(params, data, settings(), "tiny")) {
+      trainer.resume(Checkpoint.read(file), file);
+      assertEquals(4, trainer.steps());
+      assertEquals(1, trainer.epoch(), "3 batches per epoch: step 4 is in the second epoch");
+      for (int s = 0; s < 4; s++) {
+        resumed[s] = trainer.step();
+      }
+    }
+    assertArrayEquals(Arrays.copyOfRange(straight, 4, 8), resumed, 0.0, "losses after resume");
+    assertTrue(straight[7] < straight[0], "it trains: " + Arrays.toString(straight));
+  }
+
+  @Test
+  void truncatedCheckpointIsRefused() throws IOException {
+    Path file = dir.resolve("checkpoint.arrow");
+    run(1, file, 1);
+    byte[] whole = Files.readAllBytes(file);
+    for (int cut : new int[] {whole.length - 3, whole.length / 2, 7}) {
+      Path broken = dir.resolve("cut" + cut + ".arrow");
+      Files.write(broken, Arrays.copyOf(whole, cut));
+      CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.read(broken));
+      assertTrue(e.getMessage().contains(broken.toString()) && e.getMessage().contains(cut + " bytes"), e.getMessage());
+      assertTrue(e.getMessage().contains("not a complete Arrow IPC checkpoint"), e.getMessage());
+    }
+    assertThrows(CheckpointException.class, () -> Checkpoint.read(dir.resolve("missing.arrow")));
+  }
+
+  @Test
+  void checkpointOfAnotherModelIsRefused() {
+    Path file = dir.resolve("checkpoint.arrow");
+    run(1, file, 1);
+    ExecutionPlan other = PlanBuilder.build(TinyModels.rasterRgb());
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.read(file).checkFits(other, file));
+    assertTrue(e.getMessage().contains("was made for model TinyMultiscaleRgb"), e.getMessage());
+    assertTrue(e.getMessage().contains("TinyRasterRgb"), e.getMessage());
+  }
+
+  @Test
+  void writingLeavesNoTemporaryFiles() throws IOException {
+    Path file = dir.resolve("out/checkpoint.arrow");
+    run(2, file, 1);
+    run(2, file, 2); // overwrite in place
+    try (var files = Files.list(file.getParent())) {
+      assertEquals(java.util.List.of(file), files.toList());
+    }
+  }
+
+  @Test
+  void nonFiniteLossStopsWithTheStep() {
+    ExecutionPlan plan = PlanBuilder.build(SPEC);
+    try (CpuReferenceBackend backend = new CpuReferenceBackend();
+        ArrayImageSet data = data();
+        Parameters params = Parameters.initialise(plan, backend, 9);
+        Trainer trainer = new Trainer(params, data, settings(), "tiny")) {
+      trainer.step();
+      float[] w = params.read("base.out.logits.bias");
+      w[0] = Float.NaN;
+      params.write("base.out.logits.bias", w);
+      TrainingDivergedException e = assertThrows(TrainingDivergedException.class, trainer::step);
+      assertTrue(e.getMessage().startsWith("step 2: the loss is NaN"), e.getMessage());
+    }
+  }
+}
