@@ -174,6 +174,7 @@ public record ExecutionPlan(
       case MaskSpec.Horizontal h -> "horizontal " + (h.first() ? "A" : "B");
       case MaskSpec.Colour c -> "colour " + (c.strict() ? "A" : "B");
       case MaskSpec.HeadInput hi -> "head input (own channels < c)";
+      case MaskSpec.Explicit e -> "explicit: " + e.description();
     };
   }
 }

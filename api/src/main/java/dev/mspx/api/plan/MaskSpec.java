@@ -1,6 +1,7 @@
 package dev.mspx.api.plan;
 
 import dev.mspx.api.Shape;
+import java.util.Arrays;
 
 /**
  * A constant weight mask of a plan, as the call of a {@link Masks} helper that makes it: a value, so a
@@ -61,6 +62,48 @@ public sealed interface MaskSpec {
     @Override
     public float[] values() {
       return Masks.headInput(out, features, colours);
+    }
+  }
+
+  /**
+   * A mask given by its values, for experiments and for the test kit's mutants (deliberately broken
+   * plans that the masking properties must reject). The plan builder and the annotation processor never
+   * make one: every mask of a built plan is one of the named helpers above.
+   *
+   * @param description what the mask lets through, in a few words (shown by {@code describe()})
+   * @param shape {@code [out, in, kH, kW]}
+   * @param values 0/1 per weight, {@code shape.elements()} of them
+   */
+  record Explicit(String description, Shape shape, float[] values) implements MaskSpec {
+    public Explicit {
+      values = values.clone();
+      if (values.length != shape.elements()) {
+        throw new IllegalArgumentException(
+            "explicit mask '" + description + "': " + values.length + " values for shape " + shape);
+      }
+    }
+
+    @Override
+    public float[] values() {
+      return values.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Explicit e
+          && e.description.equals(description)
+          && e.shape.equals(shape)
+          && Arrays.equals(e.values, values);
+    }
+
+    @Override
+    public int hashCode() {
+      return (description.hashCode() * 31 + shape.hashCode()) * 31 + Arrays.hashCode(values);
+    }
+
+    @Override
+    public String toString() {
+      return "Explicit[" + description + ", " + shape + ", " + Arrays.toString(values) + "]";
     }
   }
 }
