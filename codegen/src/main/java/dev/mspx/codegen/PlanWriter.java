@@ -75,6 +75,7 @@ final class PlanWriter {
     cls.addField(constant(TypeName.LONG, "PARAMETER_COUNT", CodeBlock.of("$LL", plan.parameterCount())));
     cls.addField(constant(TypeName.LONG, "EFFECTIVE_PARAMETER_COUNT", CodeBlock.of("$LL", plan.effectiveParameterCount())));
     cls.addField(constant(TypeName.LONG, "ARENA_BYTES_PER_IMAGE", CodeBlock.of("$LL", plan.arena().bytesPerImage())));
+    cls.addField(constant(TypeName.LONG, "INFERENCE_ARENA_BYTES_PER_IMAGE", CodeBlock.of("$LL", plan.inferenceArena().bytesPerImage())));
     cls.addField(constant(TypeName.LONG, "SAMPLING_EVALUATIONS", CodeBlock.of("$LL", plan.samplingEvaluations())));
     cls.addField(constant(ClassName.get(ModelSpec.class), "SPEC", spec(spec)));
     cls.addField(
@@ -103,12 +104,8 @@ final class PlanWriter {
       cls.addMethod(network(method, n, slots));
       networks.add(i == 0 ? "$L()" : ", $L()", method);
     }
-    long[] offsets = plan.arena().offsets();
-    List<CodeBlock> offsetItems = new ArrayList<>();
-    for (int i = 0; i < offsets.length; i++) {
-      offsetItems.add(CodeBlock.of("$LL", offsets[i]));
-    }
-    chunked(cls, "arenaOffsets", ClassName.get(Long.class), offsetItems);
+    offsets(cls, "arenaOffsets", plan.arena());
+    offsets(cls, "inferenceArenaOffsets", plan.inferenceArena());
 
     CodeBlock conditioning =
         plan.conditioning().isEmpty()
@@ -122,10 +119,23 @@ final class PlanWriter {
                 "$T arena = new $T(arenaOffsets().stream().mapToLong($T::longValue).toArray(), ARENA_BYTES_PER_IMAGE)",
                 ArenaLayout.class, ArenaLayout.class, Long.class)
             .addStatement(
-                "return new $T(SPEC, slots(), parameters(), masks(), $L, $L, prepare(), $T.of($L), arena)",
+                "$T inference = new $T(inferenceArenaOffsets().stream().mapToLong($T::longValue).toArray(),"
+                    + " INFERENCE_ARENA_BYTES_PER_IMAGE)",
+                ArenaLayout.class, ArenaLayout.class, Long.class)
+            .addStatement(
+                "return new $T(SPEC, slots(), parameters(), masks(), $L, $L, prepare(), $T.of($L), arena, inference)",
                 ExecutionPlan.class, plan.image(), conditioning, LIST, networks.build())
             .build());
     return JavaFile.builder(packageName, cls.build()).skipJavaLangImports(true).indent("  ").build();
+  }
+
+  private static void offsets(TypeSpec.Builder cls, String name, ArenaLayout layout) {
+    long[] offsets = layout.offsets();
+    List<CodeBlock> items = new ArrayList<>();
+    for (long o : offsets) {
+      items.add(CodeBlock.of("$LL", o));
+    }
+    chunked(cls, name, ClassName.get(Long.class), items);
   }
 
   private static FieldSpec constant(TypeName type, String name, CodeBlock value) {

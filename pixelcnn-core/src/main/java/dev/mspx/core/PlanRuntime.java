@@ -19,6 +19,9 @@ import java.util.List;
  * here, once: the arena (one workspace of {@code arena.bytes(n)}, every activation and gradient a view
  * at its planned offset), the parameter gradients and the loss scalars. Running a step allocates
  * nothing.
+ *
+ * <p>A runtime is made for training (the arena of a training step; {@link #gradients()} allowed) or for
+ * inference (the much smaller forward-only arena, for evaluation and sampling; no gradients).
  */
 public final class PlanRuntime implements AutoCloseable {
 
@@ -30,7 +33,21 @@ public final class PlanRuntime implements AutoCloseable {
   private final Tensor[] tensors;
   private final List<Tensor> owned = new ArrayList<>();
 
+  /** What a runtime is for: which arena layout it uses. */
+  public enum Mode {
+    TRAINING,
+    INFERENCE
+  }
+
+  private final Mode mode;
+
+  /** A runtime for training. */
   public PlanRuntime(Parameters parameters, int batch) {
+    this(parameters, batch, Mode.TRAINING);
+  }
+
+  public PlanRuntime(Parameters parameters, int batch, Mode mode) {
+    this.mode = mode;
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, got " + batch);
     }
@@ -39,18 +56,26 @@ public final class PlanRuntime implements AutoCloseable {
     this.backend = parameters.backend();
     this.batch = batch;
     this.tensors = new Tensor[plan.slots().size()];
-    this.arena = backend.workspace(Math.max(1, plan.arena().bytes(batch)), plan.spec().name() + ".arena[" + batch + "]");
+    dev.mspx.api.plan.ArenaLayout layout = mode == Mode.TRAINING ? plan.arena() : plan.inferenceArena();
+    this.arena = backend.workspace(Math.max(1, layout.bytes(batch)), plan.spec().name() + "." + mode.name().toLowerCase(java.util.Locale.ROOT) + "-arena[" + batch + "]");
     try {
       for (Slot s : plan.slots()) {
         switch (s.role()) {
           case INPUT, ACTIVATION, GRADIENT -> {
-            long offset = plan.arena().offset(s.id());
+            long offset = layout.offset(s.id());
             if (offset >= 0) {
               tensors[s.id()] = arena.view(offset * batch, s.shape(batch), s.dtype(), s.name());
             }
           }
           case PARAMETER, MASK -> tensors[s.id()] = parameters.tensor(s.id());
-          case PARAMETER_GRADIENT, SCALAR -> {
+          case PARAMETER_GRADIENT -> {
+            if (mode == Mode.TRAINING) {
+              Tensor t = backend.allocate(s.shape(batch), s.dtype(), s.name());
+              owned.add(t);
+              tensors[s.id()] = t;
+            }
+          }
+          case SCALAR -> {
             Tensor t = backend.allocate(s.shape(batch), s.dtype(), s.name());
             owned.add(t);
             tensors[s.id()] = t;
@@ -79,11 +104,15 @@ public final class PlanRuntime implements AutoCloseable {
     return batch;
   }
 
+  public Mode mode() {
+    return mode;
+  }
+
   /** The tensor of a slot (a view into the arena for activations). */
   public Tensor tensor(int slot) {
     Tensor t = tensors[slot];
     if (t == null) {
-      throw new IllegalStateException("slot " + plan.slot(slot) + " is never live, so it has no memory");
+      throw new IllegalStateException("slot " + plan.slot(slot) + " has no memory in this " + mode.name().toLowerCase(java.util.Locale.ROOT) + " runtime (it is never live in its schedule)");
     }
     return t;
   }
@@ -119,6 +148,9 @@ public final class PlanRuntime implements AutoCloseable {
    * the network, for a loss whose gradient per sub-pixel nll is {@code dnllScale}.
    */
   public void backward(Network n, double dnllScale) {
+    if (mode != Mode.TRAINING) {
+      throw new IllegalStateException("this runtime of " + plan.spec().name() + " is for inference: make one with Mode.TRAINING to take gradients");
+    }
     backend.fill(tensor(n.dnll()), dnllScale);
     run(n.backward());
   }

@@ -11,8 +11,9 @@ import java.util.Map;
 /**
  * What a model declaration compiles into: every tensor ({@link #slots()}), the parameter table, the
  * constant masks, the steps that cut a batch into the networks' inputs ({@link #prepare()}), the
- * networks, and the arena layout of one training step. Backend-agnostic: a runtime binds it to a
- * {@link dev.mspx.api.Backend}.
+ * networks, and two arena layouts: one for a training step (forward, loss, backward: activations
+ * live until their gradient is taken) and a much smaller one for inference (forward and loss only,
+ * for evaluation and sampling). Backend-agnostic: a runtime binds it to a {@link dev.mspx.api.Backend}.
  *
  * @param image the input batch slot, uint8 [N, C, H, W]
  * @param conditioning the conditioning input slots, in declaration order
@@ -26,7 +27,8 @@ public record ExecutionPlan(
     List<Integer> conditioning,
     List<Step> prepare,
     List<Network> networks,
-    ArenaLayout arena) {
+    ArenaLayout arena,
+    ArenaLayout inferenceArena) {
 
   public ExecutionPlan {
     slots = List.copyOf(slots);
@@ -37,7 +39,10 @@ public record ExecutionPlan(
     networks = List.copyOf(networks);
   }
 
-  /** Assembles a plan and lays out its arena over {@link #trainingSchedule()}. */
+  /**
+   * Assembles a plan and lays out its arenas over {@link #trainingSchedule()} and over the inference
+   * schedule (prepare, then per network forward and loss).
+   */
   public static ExecutionPlan of(
       ModelSpec spec,
       List<Slot> slots,
@@ -47,6 +52,13 @@ public record ExecutionPlan(
       List<Integer> conditioning,
       List<Step> prepare,
       List<Network> networks) {
+    ArenaLayout training = layout(slots, image, conditioning, prepare, networks, true);
+    ArenaLayout inference = layout(slots, image, conditioning, prepare, networks, false);
+    return new ExecutionPlan(spec, slots, parameters, masks, image, conditioning, prepare, networks, training, inference);
+  }
+
+  private static ArenaLayout layout(
+      List<Slot> slots, int image, List<Integer> conditioning, List<Step> prepare, List<Network> networks, boolean training) {
     int[] first = new int[slots.size()];
     int[] last = new int[slots.size()];
     Arrays.fill(first, Integer.MAX_VALUE);
@@ -61,14 +73,22 @@ public record ExecutionPlan(
       i = visit(first, last, s, i);
     }
     for (Network n : networks) {
+      // A sampler writes a network's inputs itself, just before its trunk: they must not share memory
+      // with anything live in between.
+      touch(first, last, n.own(), i);
+      if (n.context() >= 0) {
+        touch(first, last, n.context(), i);
+      }
       for (List<Step> part : List.of(n.trunk(), n.head(), n.loss())) {
         for (Step s : part) {
           i = visit(first, last, s, i);
         }
       }
-      touch(first, last, n.dnll(), i); // the trainer fills it just before the backward pass
-      for (Step s : n.backward()) {
-        i = visit(first, last, s, i);
+      if (training) {
+        touch(first, last, n.dnll(), i); // the trainer fills it just before the backward pass
+        for (Step s : n.backward()) {
+          i = visit(first, last, s, i);
+        }
       }
     }
     // Inputs stay valid for the whole step: a caller may set a batch once and run it repeatedly.
@@ -76,8 +96,7 @@ public record ExecutionPlan(
     for (int c : conditioning) {
       touch(first, last, c, i);
     }
-    ArenaLayout arena = ArenaLayout.lay(slots, first, last);
-    return new ExecutionPlan(spec, slots, parameters, masks, image, conditioning, prepare, networks, arena);
+    return ArenaLayout.lay(slots, first, last);
   }
 
   private static int visit(int[] first, int[] last, Step s, int i) {
@@ -163,7 +182,8 @@ public record ExecutionPlan(
       }
     }
     b.append(String.format(Locale.ROOT, "  parameters: %,d stored, %,d effective (not masked out)%n", parameterCount(), effectiveParameterCount()));
-    b.append(String.format(Locale.ROOT, "  arena: %,d bytes per image (%,d for a batch of 32), %d slots%n", arena.bytesPerImage(), arena.bytes(32), slots.size()));
+    b.append(String.format(Locale.ROOT, "  arena: %,d bytes per image for training (%,d for a batch of 32), %,d for inference; %d slots%n",
+        arena.bytesPerImage(), arena.bytes(32), inferenceArena.bytesPerImage(), slots.size()));
     b.append(String.format(Locale.ROOT, "  sampling: %,d network evaluations per image%n", samplingEvaluations()));
     return b.toString();
   }
