@@ -2,6 +2,10 @@
  * The CPU backends. {@link dev.mspx.backend.cpu.CpuReferenceBackend} implements every op of the SPI as
  * plain, obviously correct loops with double accumulation: it is the oracle that every other backend is
  * checked against (DESIGN.md section 4), and it is not meant to be fast. {@link
- * dev.mspx.backend.cpu.CpuBackendModule} binds it with Guice.
+ * dev.mspx.backend.cpu.CpuVectorBackend} is the fast one: Vector API kernels (an implicit-GEMM
+ * convolution with a register-tiled FMA micro-kernel) on a small thread pool. {@link
+ * dev.mspx.backend.cpu.CpuKernels} chooses between them at start-up and says why; {@link
+ * dev.mspx.backend.cpu.CpuBackendProvider} and {@link dev.mspx.backend.cpu.CpuBackendModule} expose
+ * that choice.
  */
 package dev.mspx.backend.cpu;

@@ -1,0 +1,690 @@
+package dev.mspx.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Convolution kernels of {@link CpuVectorBackend}: forward, backward-data and backward-filter, as an
+ * implicit GEMM over a channels-last copy of the input.
+ *
+ * <h2>Layout</h2>
+ *
+ * The SPI's tensors are {@code NCHW}. Each call first copies its input into {@code xp}, a zero-padded
+ * channels-last array {@code [N][H+pads][W+pads][C]}, and the weight (times its mask) into {@code wt
+ * [tap][C][Cout']} with {@code Cout'} the output channels rounded up to a whole vector. Output channels
+ * then lie along the vector lanes, and an output pixel's input for one tap is the {@code C} contiguous
+ * floats at a fixed offset from the pixel's own base: the padding takes care of the borders, so the
+ * inner loop has no bounds logic and no im2col matrix is ever built. The copy costs {@code N·H·W·C}
+ * moves against {@code N·H·W·Cout·taps·C} multiply-adds.
+ *
+ * <h2>Register tile</h2>
+ *
+ * The micro-kernel computes {@value #MR} output pixels × {@value #NRV} vectors of output channels (24
+ * accumulators of the 32 AVX-512 registers): per input channel and tap it loads {@value #NRV} weight
+ * vectors, broadcasts one input value per pixel and issues 24 FMAs. Pixels of a tile need not be
+ * neighbours (each has its own base offset), so tiles run across row and image ends and only the last
+ * tile is partial; its missing pixels repeat the last pixel, computing and storing the same values.
+ *
+ * <h2>Backward</h2>
+ *
+ * Backward-data is the forward kernel applied to {@code dy} with the taps mirrored ({@code -dy, -dx})
+ * and the weight transposed to {@code [tap][Cout][Cin']}. Backward-filter contracts over pixels: rows
+ * are (tap, input channel) pairs, lanes are output channels, and each row's input is read at its tap's
+ * offset from every pixel's base.
+ *
+ * <h2>Accumulation order (float32)</h2>
+ *
+ * Forward and backward-data: one FMA chain per output element, taps in row-major kernel order, input
+ * channels ascending within a tap. Backward-filter and the bias gradient: pixels in order {@code (n, h,
+ * w)}, summed in blocks of {@value #PIXEL_BLOCK} in registers, the block sums added in order. The
+ * order never depends on the thread count or on which thread ran a task, so results are reproducible
+ * bit for bit.
+ *
+ * <p>Not thread-safe: the scratch arrays are shared; {@link CpuVectorBackend} serialises calls.
+ */
+final class VectorConvolution {
+
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  /** Output pixels per register tile. */
+  static final int MR = 6;
+
+  /** Vectors of output channels per register tile. */
+  static final int NRV = 4;
+
+  /** Pixels summed in registers before a block sum is added (backward-filter, bias gradient). */
+  static final int PIXEL_BLOCK = 256;
+
+  /** Output pixels per task of the forward loop: a few tiles, so that both cores stay busy. */
+  private static final int PIXEL_CHUNK = 32 * MR;
+
+  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+  private final WorkerPool pool;
+  private float[] xp = new float[0];
+  private float[] wt = new float[0];
+  private float[] dyt = new float[0];
+  private float[] dwt = new float[0];
+  private int[] pixelBase = new int[0];
+  private final float[][] tiles;
+
+  VectorConvolution(WorkerPool pool) {
+    this.pool = pool;
+    this.tiles = new float[pool.threads()][];
+    Arrays.setAll(tiles, i -> new float[0]);
+  }
+
+  /** Vector lanes of the species in use (16 with AVX-512). */
+  static int lanes() {
+    return L;
+  }
+
+  // ================================================================ geometry
+
+  /**
+   * Where the input of every tap lies in the padded channels-last copy: the padding covers the
+   * furthest tap offset on each side, so that every read stays inside one image's padded plane.
+   */
+  private static final class Layout {
+    final int n;
+    final int c;
+    final int h;
+    final int w;
+    final int top;
+    final int left;
+    final int hp;
+    final int wp;
+    final int[] tapOffset;
+
+    Layout(int n, int c, int h, int w, int[] dy, int[] dx) {
+      int minY = 0, maxY = 0, minX = 0, maxX = 0;
+      for (int t = 0; t < dy.length; t++) {
+        minY = Math.min(minY, dy[t]);
+        maxY = Math.max(maxY, dy[t]);
+        minX = Math.min(minX, dx[t]);
+        maxX = Math.max(maxX, dx[t]);
+      }
+      this.n = n;
+      this.c = c;
+      this.h = h;
+      this.w = w;
+      this.top = -minY;
+      this.left = -minX;
+      this.hp = h + top + maxY;
+      this.wp = w + left + maxX;
+      this.tapOffset = new int[dy.length];
+      for (int t = 0; t < dy.length; t++) {
+        tapOffset[t] = ((dy[t] + top) * wp + (dx[t] + left)) * c;
+      }
+      checkSize((long) n * hp * wp * c, "padded input");
+    }
+
+    int paddedFloats() {
+      return n * hp * wp * c;
+    }
+
+    int pixels() {
+      return n * h * w;
+    }
+  }
+
+  private static int checkSize(long floats, String what) {
+    if (floats > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException(
+          "vector conv2d: the "
+              + what
+              + " needs "
+              + floats
+              + " floats, more than one Java array holds; use a smaller batch or the reference kernels"
+              + " (-Dmspx.cpu.kernels=reference)");
+    }
+    return (int) floats;
+  }
+
+  private static int roundUp(int v, int m) {
+    return (v + m - 1) / m * m;
+  }
+
+  private static float[] grow(float[] a, long size, String what) {
+    int s = checkSize(size, what);
+    return a.length >= s ? a : new float[Math.max(s, a.length + a.length / 2)];
+  }
+
+  // ================================================================ forward and backward-data
+
+  /**
+   * {@code y = conv(x, wm) + bias} over the used taps. {@code wm} is the masked weight {@code [co,
+   * ci, kh, kw]}; {@code bias} may be null.
+   */
+  void forward(
+      MemorySegment x,
+      int n,
+      int ci,
+      int co,
+      int h,
+      int w,
+      float[] wm,
+      ConvTaps taps,
+      float[] bias,
+      MemorySegment y) {
+    int t = taps.count();
+    int coP = roundUp(co, L);
+    int khw = taps.kernelHeight * taps.kernelWidth;
+    wt = grow(wt, (long) t * ci * coP, "packed weight");
+    float[] packed = wt;
+    Arrays.fill(packed, 0, t * ci * coP, 0f);
+    int[] dy = new int[t];
+    int[] dx = new int[t];
+    for (int k = 0; k < t; k++) {
+      dy[k] = taps.dy(k);
+      dx[k] = taps.dx(k);
+      int kidx = taps.kernelIndex(k);
+      for (int o = 0; o < co; o++) {
+        for (int c = 0; c < ci; c++) {
+          packed[(k * ci + c) * coP + o] = wm[(o * ci + c) * khw + kidx];
+        }
+      }
+    }
+    convolve(x, new Layout(n, ci, h, w, dy, dx), packed, co, coP, bias, y);
+  }
+
+  /**
+   * {@code dx = convᵀ(dy, wm)}: the forward kernel on {@code dy} with mirrored taps and the weight
+   * transposed.
+   */
+  void backwardData(
+      MemorySegment dyIn,
+      int n,
+      int ci,
+      int co,
+      int h,
+      int w,
+      float[] wm,
+      ConvTaps taps,
+      MemorySegment dxOut) {
+    int t = taps.count();
+    int ciP = roundUp(ci, L);
+    int khw = taps.kernelHeight * taps.kernelWidth;
+    wt = grow(wt, (long) t * co * ciP, "packed weight");
+    float[] packed = wt;
+    Arrays.fill(packed, 0, t * co * ciP, 0f);
+    int[] dy = new int[t];
+    int[] dx = new int[t];
+    for (int k = 0; k < t; k++) {
+      dy[k] = -taps.dy(k);
+      dx[k] = -taps.dx(k);
+      int kidx = taps.kernelIndex(k);
+      for (int o = 0; o < co; o++) {
+        for (int c = 0; c < ci; c++) {
+          packed[(k * co + o) * ciP + c] = wm[(o * ci + c) * khw + kidx];
+        }
+      }
+    }
+    convolve(dyIn, new Layout(n, co, h, w, dy, dx), packed, ci, ciP, null, dxOut);
+  }
+
+  /** Output {@code [n, cout, h, w]} from input {@code [n, g.c, h, w]} and packed weights. */
+  private void convolve(
+      MemorySegment in, Layout g, float[] packed, int cout, int coutP, float[] bias, MemorySegment out) {
+    if (g.tapOffset.length == 0) {
+      writeBiasOnly(out, g.n, cout, g.h * g.w, bias);
+      return;
+    }
+    pack(in, g);
+    int pixels = g.pixels();
+    int chunks = (pixels + PIXEL_CHUNK - 1) / PIXEL_CHUNK;
+    int hw = g.h * g.w;
+    float[] src = xp;
+    int[] bases = pixelBase;
+    pool.forEach(
+        chunks,
+        (chunk, worker) -> {
+          int p0 = chunk * PIXEL_CHUNK;
+          int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
+          float[] tile = tiles[worker] = grow(tiles[worker], (long) PIXEL_CHUNK * coutP, "output tile");
+          computeTiles(src, bases, g.tapOffset, g.c, packed, coutP, p0, p1, tile);
+          unpack(tile, p0, p1, hw, cout, coutP, bias, out);
+        });
+  }
+
+  /** The padded channels-last copy of {@code in} and every output pixel's base offset into it. */
+  private void pack(MemorySegment in, Layout g) {
+    xp = grow(xp, g.paddedFloats(), "padded input");
+    if (pixelBase.length < g.pixels()) {
+      pixelBase = new int[g.pixels()];
+    }
+    float[] dst = xp;
+    int[] bases = pixelBase;
+    pool.forEach(g.n, (b, worker) -> packImage(in, g, b, dst, bases));
+  }
+
+  private static void packImage(MemorySegment in, Layout g, int b, float[] dst, int[] bases) {
+    int c = g.c, h = g.h, w = g.w, wp = g.wp;
+    int rowFloats = wp * c;
+    int image = b * g.hp * rowFloats;
+    for (int ip = 0; ip < g.hp; ip++) {
+      int row = image + ip * rowFloats;
+      int i = ip - g.top;
+      if (i < 0 || i >= h) {
+        Arrays.fill(dst, row, row + rowFloats, 0f);
+        continue;
+      }
+      Arrays.fill(dst, row, row + g.left * c, 0f);
+      Arrays.fill(dst, row + (g.left + w) * c, row + rowFloats, 0f);
+      int first = row + g.left * c;
+      for (int ch = 0; ch < c; ch++) {
+        long src = ((long) (b * c + ch) * h + i) * w;
+        int d = first + ch;
+        for (int j = 0; j < w; j++, d += c) {
+          dst[d] = in.getAtIndex(F, src + j);
+        }
+      }
+    }
+    for (int i = 0; i < h; i++) {
+      for (int j = 0; j < w; j++) {
+        bases[(b * h + i) * w + j] = ((b * g.hp + i) * wp + j) * c;
+      }
+    }
+  }
+
+  /** Output tiles for pixels {@code [p0, p1)} into {@code tile} (row {@code p - p0}, {@code coutP} wide). */
+  private static void computeTiles(
+      float[] src, int[] bases, int[] tapOffset, int c, float[] packed, int coutP, int p0, int p1, float[] tile) {
+    int last = p1 - 1;
+    for (int p = p0; p < p1; p += MR) {
+      int q1 = Math.min(p + 1, last), q2 = Math.min(p + 2, last), q3 = Math.min(p + 3, last);
+      int q4 = Math.min(p + 4, last), q5 = Math.min(p + 5, last);
+      int a0 = bases[p], a1 = bases[q1], a2 = bases[q2], a3 = bases[q3], a4 = bases[q4], a5 = bases[q5];
+      int y0 = (p - p0) * coutP, y1 = (q1 - p0) * coutP, y2 = (q2 - p0) * coutP;
+      int y3 = (q3 - p0) * coutP, y4 = (q4 - p0) * coutP, y5 = (q5 - p0) * coutP;
+      int ob = 0;
+      for (; ob + NRV * L <= coutP; ob += NRV * L) {
+        kernel6x4(src, tapOffset, c, packed, ob, coutP, a0, a1, a2, a3, a4, a5, tile, y0 + ob, y1 + ob,
+            y2 + ob, y3 + ob, y4 + ob, y5 + ob);
+      }
+      for (; ob < coutP; ob += L) {
+        kernel6x1(src, tapOffset, c, packed, ob, coutP, a0, a1, a2, a3, a4, a5, tile, y0 + ob, y1 + ob,
+            y2 + ob, y3 + ob, y4 + ob, y5 + ob);
+      }
+    }
+  }
+
+  /** Tile rows back to {@code NCHW}, adding the bias. */
+  private static void unpack(
+      float[] tile, int p0, int p1, int hw, int cout, int coutP, float[] bias, MemorySegment out) {
+    int p = p0;
+    while (p < p1) {
+      int b = p / hw;
+      int q0 = p - b * hw;
+      int q1 = Math.min(hw, q0 + (p1 - p));
+      for (int o = 0; o < cout; o++) {
+        float add = bias == null ? 0f : bias[o];
+        long dst = ((long) b * cout + o) * hw;
+        int s = (p - p0) * coutP + o;
+        for (int q = q0; q < q1; q++, s += coutP) {
+          out.setAtIndex(F, dst + q, tile[s] + add);
+        }
+      }
+      p += q1 - q0;
+    }
+  }
+
+  private static void writeBiasOnly(MemorySegment out, int n, int cout, int hw, float[] bias) {
+    for (int b = 0; b < n; b++) {
+      for (int o = 0; o < cout; o++) {
+        float v = bias == null ? 0f : bias[o];
+        long base = ((long) b * cout + o) * hw;
+        out.asSlice(base * 4, (long) hw * 4).fill((byte) 0);
+        if (v != 0f) {
+          for (int q = 0; q < hw; q++) {
+            out.setAtIndex(F, base + q, v);
+          }
+        }
+      }
+    }
+  }
+
+  /** 6 pixels × 4 vectors of output channels, over every tap and input channel. */
+  private static void kernel6x4(
+      float[] x, int[] tapOffset, int c, float[] wt, int ob, int coutP,
+      int a0, int a1, int a2, int a3, int a4, int a5,
+      float[] y, int y0, int y1, int y2, int y3, int y4, int y5) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+    FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+    FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    for (int t = 0; t < tapOffset.length; t++) {
+      int off = tapOffset[t];
+      int b0 = a0 + off, b1 = a1 + off, b2 = a2 + off, b3 = a3 + off, b4 = a4 + off, b5 = a5 + off;
+      int wi = t * c * coutP + ob;
+      for (int k = 0; k < c; k++, wi += coutP) {
+        FloatVector w0 = FloatVector.fromArray(S, wt, wi);
+        FloatVector w1 = FloatVector.fromArray(S, wt, wi + L);
+        FloatVector w2 = FloatVector.fromArray(S, wt, wi + 2 * L);
+        FloatVector w3 = FloatVector.fromArray(S, wt, wi + 3 * L);
+        FloatVector v = FloatVector.broadcast(S, x[b0 + k]);
+        c00 = v.fma(w0, c00);
+        c01 = v.fma(w1, c01);
+        c02 = v.fma(w2, c02);
+        c03 = v.fma(w3, c03);
+        v = FloatVector.broadcast(S, x[b1 + k]);
+        c10 = v.fma(w0, c10);
+        c11 = v.fma(w1, c11);
+        c12 = v.fma(w2, c12);
+        c13 = v.fma(w3, c13);
+        v = FloatVector.broadcast(S, x[b2 + k]);
+        c20 = v.fma(w0, c20);
+        c21 = v.fma(w1, c21);
+        c22 = v.fma(w2, c22);
+        c23 = v.fma(w3, c23);
+        v = FloatVector.broadcast(S, x[b3 + k]);
+        c30 = v.fma(w0, c30);
+        c31 = v.fma(w1, c31);
+        c32 = v.fma(w2, c32);
+        c33 = v.fma(w3, c33);
+        v = FloatVector.broadcast(S, x[b4 + k]);
+        c40 = v.fma(w0, c40);
+        c41 = v.fma(w1, c41);
+        c42 = v.fma(w2, c42);
+        c43 = v.fma(w3, c43);
+        v = FloatVector.broadcast(S, x[b5 + k]);
+        c50 = v.fma(w0, c50);
+        c51 = v.fma(w1, c51);
+        c52 = v.fma(w2, c52);
+        c53 = v.fma(w3, c53);
+      }
+    }
+    store4(y, y0, c00, c01, c02, c03);
+    store4(y, y1, c10, c11, c12, c13);
+    store4(y, y2, c20, c21, c22, c23);
+    store4(y, y3, c30, c31, c32, c33);
+    store4(y, y4, c40, c41, c42, c43);
+    store4(y, y5, c50, c51, c52, c53);
+  }
+
+  private static void store4(float[] y, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+    v0.intoArray(y, at);
+    v1.intoArray(y, at + L);
+    v2.intoArray(y, at + 2 * L);
+    v3.intoArray(y, at + 3 * L);
+  }
+
+  /** 6 pixels × 1 vector of output channels: the channels left over after the 4-vector blocks. */
+  private static void kernel6x1(
+      float[] x, int[] tapOffset, int c, float[] wt, int ob, int coutP,
+      int a0, int a1, int a2, int a3, int a4, int a5,
+      float[] y, int y0, int y1, int y2, int y3, int y4, int y5) {
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    for (int t = 0; t < tapOffset.length; t++) {
+      int off = tapOffset[t];
+      int b0 = a0 + off, b1 = a1 + off, b2 = a2 + off, b3 = a3 + off, b4 = a4 + off, b5 = a5 + off;
+      int wi = t * c * coutP + ob;
+      for (int k = 0; k < c; k++, wi += coutP) {
+        FloatVector w0 = FloatVector.fromArray(S, wt, wi);
+        c0 = FloatVector.broadcast(S, x[b0 + k]).fma(w0, c0);
+        c1 = FloatVector.broadcast(S, x[b1 + k]).fma(w0, c1);
+        c2 = FloatVector.broadcast(S, x[b2 + k]).fma(w0, c2);
+        c3 = FloatVector.broadcast(S, x[b3 + k]).fma(w0, c3);
+        c4 = FloatVector.broadcast(S, x[b4 + k]).fma(w0, c4);
+        c5 = FloatVector.broadcast(S, x[b5 + k]).fma(w0, c5);
+      }
+    }
+    c0.intoArray(y, y0);
+    c1.intoArray(y, y1);
+    c2.intoArray(y, y2);
+    c3.intoArray(y, y3);
+    c4.intoArray(y, y4);
+    c5.intoArray(y, y5);
+  }
+
+  // ================================================================ backward-filter
+
+  /**
+   * {@code dw} (and {@code dbias} when not null) from {@code x} and {@code dy}: zero outside the used
+   * taps, times the mask inside them.
+   */
+  void backwardFilter(
+      MemorySegment x,
+      MemorySegment dyIn,
+      int n,
+      int ci,
+      int co,
+      int h,
+      int w,
+      float[] mask,
+      ConvTaps taps,
+      MemorySegment dw,
+      MemorySegment dbias) {
+    int t = taps.count();
+    int coP = roundUp(co, L);
+    int hw = h * w;
+    int pixels = n * hw;
+    int[] dy = new int[t];
+    int[] dx = new int[t];
+    for (int k = 0; k < t; k++) {
+      dy[k] = taps.dy(k);
+      dx[k] = taps.dx(k);
+    }
+    Layout g = new Layout(n, ci, h, w, dy, dx);
+    dyt = grow(dyt, (long) pixels * coP, "transposed output gradient");
+    float[] grad = dyt;
+    if (t > 0) {
+      pack(x, g);
+    }
+    pool.forEach(n, (b, worker) -> transposeImage(dyIn, b, co, coP, hw, grad));
+    int rows = t * ci;
+    dwt = grow(dwt, (long) rows * coP, "filter gradient");
+    float[] acc = dwt;
+    if (rows > 0) {
+      Arrays.fill(acc, 0, rows * coP, 0f);
+      int[] rowOffset = new int[rows];
+      for (int k = 0; k < t; k++) {
+        for (int c = 0; c < ci; c++) {
+          rowOffset[k * ci + c] = g.tapOffset[k] + c;
+        }
+      }
+      float[] src = xp;
+      int[] bases = pixelBase;
+      int tilesCount = (rows + MR - 1) / MR;
+      int blocks = (coP + NRV * L - 1) / (NRV * L);
+      // Tasks are (tile group, channel block) pairs; each sweeps every pixel block, so the gradient
+      // rows of a block are reused from L2 by all tiles of its group.
+      int groups = Math.min(tilesCount, 4 * pool.threads());
+      pool.forEach(
+          groups * blocks,
+          (task, worker) -> {
+            int group = task / blocks;
+            int ob = (task % blocks) * NRV * L;
+            int tile0 = (int) ((long) tilesCount * group / groups);
+            int tile1 = (int) ((long) tilesCount * (group + 1) / groups);
+            int obEnd = Math.min(coP, ob + NRV * L);
+            for (int p0 = 0; p0 < pixels; p0 += PIXEL_BLOCK) {
+              int p1 = Math.min(pixels, p0 + PIXEL_BLOCK);
+              for (int tile = tile0; tile < tile1; tile++) {
+                filterTile(src, bases, grad, coP, ob, obEnd, rowOffset, tile * MR, rows, p0, p1, acc);
+              }
+            }
+          });
+    }
+    writeFilterGradient(dw, acc, taps, ci, co, coP, mask);
+    if (dbias != null) {
+      writeBiasGradient(dbias, grad, pixels, co, coP);
+    }
+  }
+
+  /** {@code dy [co, hw]} of image b as rows {@code [pixel][coP]}, padding lanes zero. */
+  private static void transposeImage(MemorySegment dyIn, int b, int co, int coP, int hw, float[] dst) {
+    int row0 = b * hw * coP;
+    if (coP != co) {
+      for (int q = 0; q < hw; q++) {
+        Arrays.fill(dst, row0 + q * coP + co, row0 + (q + 1) * coP, 0f);
+      }
+    }
+    for (int o = 0; o < co; o++) {
+      long src = ((long) b * co + o) * hw;
+      int d = row0 + o;
+      for (int q = 0; q < hw; q++, d += coP) {
+        dst[d] = dyIn.getAtIndex(F, src + q);
+      }
+    }
+  }
+
+  /** Rows {@code [r0, r0 + MR)} (those below {@code rows}) × lanes {@code [ob, obEnd)} over pixels {@code [p0, p1)}. */
+  private static void filterTile(
+      float[] x, int[] bases, float[] grad, int coP, int ob, int obEnd, int[] rowOffset,
+      int r0, int rows, int p0, int p1, float[] acc) {
+    int valid = Math.min(MR, rows - r0);
+    int last = r0 + valid - 1;
+    int o0 = rowOffset[r0], o1 = rowOffset[Math.min(r0 + 1, last)], o2 = rowOffset[Math.min(r0 + 2, last)];
+    int o3 = rowOffset[Math.min(r0 + 3, last)], o4 = rowOffset[Math.min(r0 + 4, last)];
+    int o5 = rowOffset[Math.min(r0 + 5, last)];
+    if (obEnd - ob == NRV * L) {
+      filterKernel6x4(x, bases, grad, coP, ob, o0, o1, o2, o3, o4, o5, p0, p1, acc, r0 * coP + ob, valid);
+    } else {
+      for (int o = ob; o < obEnd; o += L) {
+        filterKernel6x1(x, bases, grad, coP, o, o0, o1, o2, o3, o4, o5, p0, p1, acc, r0 * coP + o, valid);
+      }
+    }
+  }
+
+  private static void filterKernel6x4(
+      float[] x, int[] bases, float[] grad, int coP, int ob,
+      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1,
+      float[] acc, int at, int valid) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+    FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+    FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    for (int p = p0; p < p1; p++) {
+      int base = bases[p];
+      int gi = p * coP + ob;
+      FloatVector g0 = FloatVector.fromArray(S, grad, gi);
+      FloatVector g1 = FloatVector.fromArray(S, grad, gi + L);
+      FloatVector g2 = FloatVector.fromArray(S, grad, gi + 2 * L);
+      FloatVector g3 = FloatVector.fromArray(S, grad, gi + 3 * L);
+      FloatVector v = FloatVector.broadcast(S, x[base + o0]);
+      c00 = v.fma(g0, c00);
+      c01 = v.fma(g1, c01);
+      c02 = v.fma(g2, c02);
+      c03 = v.fma(g3, c03);
+      v = FloatVector.broadcast(S, x[base + o1]);
+      c10 = v.fma(g0, c10);
+      c11 = v.fma(g1, c11);
+      c12 = v.fma(g2, c12);
+      c13 = v.fma(g3, c13);
+      v = FloatVector.broadcast(S, x[base + o2]);
+      c20 = v.fma(g0, c20);
+      c21 = v.fma(g1, c21);
+      c22 = v.fma(g2, c22);
+      c23 = v.fma(g3, c23);
+      v = FloatVector.broadcast(S, x[base + o3]);
+      c30 = v.fma(g0, c30);
+      c31 = v.fma(g1, c31);
+      c32 = v.fma(g2, c32);
+      c33 = v.fma(g3, c33);
+      v = FloatVector.broadcast(S, x[base + o4]);
+      c40 = v.fma(g0, c40);
+      c41 = v.fma(g1, c41);
+      c42 = v.fma(g2, c42);
+      c43 = v.fma(g3, c43);
+      v = FloatVector.broadcast(S, x[base + o5]);
+      c50 = v.fma(g0, c50);
+      c51 = v.fma(g1, c51);
+      c52 = v.fma(g2, c52);
+      c53 = v.fma(g3, c53);
+    }
+    add4(acc, at, c00, c01, c02, c03);
+    if (valid > 1) {
+      add4(acc, at + coP, c10, c11, c12, c13);
+    }
+    if (valid > 2) {
+      add4(acc, at + 2 * coP, c20, c21, c22, c23);
+    }
+    if (valid > 3) {
+      add4(acc, at + 3 * coP, c30, c31, c32, c33);
+    }
+    if (valid > 4) {
+      add4(acc, at + 4 * coP, c40, c41, c42, c43);
+    }
+    if (valid > 5) {
+      add4(acc, at + 5 * coP, c50, c51, c52, c53);
+    }
+  }
+
+  private static void add4(float[] a, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+    FloatVector.fromArray(S, a, at).add(v0).intoArray(a, at);
+    FloatVector.fromArray(S, a, at + L).add(v1).intoArray(a, at + L);
+    FloatVector.fromArray(S, a, at + 2 * L).add(v2).intoArray(a, at + 2 * L);
+    FloatVector.fromArray(S, a, at + 3 * L).add(v3).intoArray(a, at + 3 * L);
+  }
+
+  private static void filterKernel6x1(
+      float[] x, int[] bases, float[] grad, int coP, int ob,
+      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1,
+      float[] acc, int at, int valid) {
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    for (int p = p0; p < p1; p++) {
+      int base = bases[p];
+      FloatVector g0 = FloatVector.fromArray(S, grad, p * coP + ob);
+      c0 = FloatVector.broadcast(S, x[base + o0]).fma(g0, c0);
+      c1 = FloatVector.broadcast(S, x[base + o1]).fma(g0, c1);
+      c2 = FloatVector.broadcast(S, x[base + o2]).fma(g0, c2);
+      c3 = FloatVector.broadcast(S, x[base + o3]).fma(g0, c3);
+      c4 = FloatVector.broadcast(S, x[base + o4]).fma(g0, c4);
+      c5 = FloatVector.broadcast(S, x[base + o5]).fma(g0, c5);
+    }
+    FloatVector[] sums = {c0, c1, c2, c3, c4, c5};
+    for (int i = 0; i < valid; i++) {
+      int a = at + i * coP;
+      FloatVector.fromArray(S, acc, a).add(sums[i]).intoArray(acc, a);
+    }
+  }
+
+  /** {@code dw [co, ci, kh, kw]}: the used taps' sums times the mask, zero elsewhere. */
+  private static void writeFilterGradient(
+      MemorySegment dw, float[] acc, ConvTaps taps, int ci, int co, int coP, float[] mask) {
+    int khw = taps.kernelHeight * taps.kernelWidth;
+    float[] out = new float[co * ci * khw];
+    for (int k = 0; k < taps.count(); k++) {
+      int kidx = taps.kernelIndex(k);
+      for (int c = 0; c < ci; c++) {
+        int row = (k * ci + c) * coP;
+        for (int o = 0; o < co; o++) {
+          int i = (o * ci + c) * khw + kidx;
+          float v = acc[row + o];
+          out[i] = mask == null ? v : v * mask[i];
+        }
+      }
+    }
+    MemorySegment.copy(out, 0, dw, ValueLayout.JAVA_FLOAT, 0, out.length);
+  }
+
+  /** {@code dbias[o] = Σ dy[·, o, ·, ·]}, in pixel blocks of {@value #PIXEL_BLOCK}. */
+  private static void writeBiasGradient(MemorySegment dbias, float[] grad, int pixels, int co, int coP) {
+    float[] total = new float[coP];
+    float[] block = new float[coP];
+    for (int p0 = 0; p0 < pixels; p0 += PIXEL_BLOCK) {
+      int p1 = Math.min(pixels, p0 + PIXEL_BLOCK);
+      Arrays.fill(block, 0f);
+      for (int o = 0; o < coP; o += L) {
+        FloatVector s = FloatVector.zero(S);
+        for (int p = p0; p < p1; p++) {
+          s = s.add(FloatVector.fromArray(S, grad, p * coP + o));
+        }
+        s.intoArray(block, o);
+      }
+      for (int o = 0; o < coP; o++) {
+        total[o] += block[o];
+      }
+    }
+    MemorySegment.copy(total, 0, dbias, ValueLayout.JAVA_FLOAT, 0, co);
+  }
+}
