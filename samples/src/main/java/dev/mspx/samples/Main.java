@@ -15,7 +15,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "The parallel multiscale PixelCNN (Reed et al. 2017) on the JVM.",
-    subcommands = {InfoCommand.class, DescribeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      InfoCommand.class,
+      DescribeCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      SampleCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @Spec CommandSpec spec;
