@@ -16,8 +16,9 @@ import java.util.Optional;
 /**
  * Asks a loaded CUDA runtime for its version, the driver's version and the devices it sees.
  *
- * <p>Hand-written downcall handles for just these probe functions; the jextract-generated bindings
- * replace them in the cuDNN backend issue.
+ * <p>Hand-written downcall handles on the candidate library's own {@link SymbolLookup}, not the
+ * jextract bindings: the bindings resolve through the libraries loaded into the process, and a
+ * candidate is only loaded into the process ({@link CudaDevice}) once these probes accept it.
  */
 // Native access is this class's job; the JVM flags enable it (--enable-native-access).
 @SuppressWarnings("restricted")

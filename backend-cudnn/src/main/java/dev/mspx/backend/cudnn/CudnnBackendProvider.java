@@ -11,15 +11,14 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The cuDNN backend as {@link java.util.ServiceLoader} sees it: it finds libcudnn and the CUDA
- * runtime ({@link CudnnLibraries}), asks them for versions and devices, and reports every reason it
- * cannot run. The compute backend itself is not written yet, so it is never available: {@link
- * #availability()} says so after everything it found, and {@link #create()} throws.
+ * The cuDNN backend as {@link java.util.ServiceLoader} sees it. {@link #availability()} finds
+ * libcudnn and the CUDA runtime ({@link CudnnLibraries}, one documented order, never a download),
+ * checks cuDNN's version (9 or newer) and sub-libraries, asks the runtime for devices, and finally
+ * opens the GPU ({@link CudaDevice}: driver, context, mspx's PTX kernels). It is available only when
+ * all of that works, and otherwise reports every reason it found, each saying what to do. {@link
+ * #create()} starts a {@link CudnnBackend} on the opened device, or throws those reasons.
  */
 public final class CudnnBackendProvider implements BackendProvider {
-
-  static final String NOT_IMPLEMENTED =
-      "the cuDNN compute backend is not implemented yet (issue: cuDNN backend); use --backend cpu";
 
   private static final System.Logger LOG = System.getLogger(CudnnBackendProvider.class.getName());
 
@@ -70,8 +69,17 @@ public final class CudnnBackendProvider implements BackendProvider {
   @Override
   public Backend create() {
     Availability a = availability();
-    throw new BackendUnavailableException(
-        "the cudnn backend cannot start: " + String.join("; ", a.reasons()));
+    if (!a.available()) {
+      throw new BackendUnavailableException(
+          "the cudnn backend cannot start: " + String.join("; ", a.reasons()) + "; use --backend cpu");
+    }
+    CudaDevice device =
+        CudaDevice.current()
+            .orElseThrow(() -> new IllegalStateException("cudnn is available but no device is open"));
+    return new CudnnBackend(
+        device,
+        ConvolutionAlgorithms.fromSystemProperties(),
+        !Boolean.getBoolean(CudnnBackend.TF32_PROPERTY));
   }
 
   private static Availability probe(LibrarySearch search) {
@@ -100,8 +108,29 @@ public final class CudnnBackendProvider implements BackendProvider {
       probeCudaRuntime(cudart.loaded().get(), cudnnBuiltFor, reasons, details);
     }
 
-    reasons.add(NOT_IMPLEMENTED);
-    return new Availability(false, reasons, details);
+    if (reasons.isEmpty()) {
+      openDevice(cudnn.loaded().orElseThrow(), cudart.loaded().orElseThrow(), reasons, details);
+    }
+    return new Availability(reasons.isEmpty(), reasons, details);
+  }
+
+  /**
+   * The last check, once the libraries and a device are there: makes the libraries the process's,
+   * opens the device and loads the kernels. What fails here fails the same way in {@link #create()}.
+   */
+  private static void openDevice(
+      CudnnLibraries.Loaded cudnn,
+      CudnnLibraries.Loaded cudart,
+      List<String> reasons,
+      List<String> details) {
+    try {
+      CudaDevice device = CudaDevice.open(Path.of(cudart.file()), Path.of(cudnn.file()));
+      details.addAll(device.details);
+    } catch (CudaException | CudnnException e) {
+      reasons.add("the GPU does not start for mspx: " + e.getMessage());
+    } catch (IllegalStateException e) {
+      reasons.add(e.getMessage());
+    }
   }
 
   /**
@@ -151,7 +180,9 @@ public final class CudnnBackendProvider implements BackendProvider {
       }
     }
     List<String> missing = CudnnProbe.missingSubLibraries(v, dirs);
-    if (!missing.isEmpty()) {
+    if (missing.isEmpty()) {
+      reasons.addAll(CudnnProbe.versionChecks(lib.symbols()));
+    } else {
       reasons.add(
           "cuDNN sub-libraries missing beside "
               + lib.file()

@@ -1,9 +1,12 @@
 package dev.mspx.backend.cudnn;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
@@ -16,8 +19,9 @@ import java.util.Optional;
  * Asks a loaded libcudnn for its version and the CUDA runtime it was built for, and checks that the
  * sub-libraries cuDNN 9 loads at first use are beside it.
  *
- * <p>Hand-written downcall handles for just these probe functions; the jextract-generated bindings
- * replace them in the cuDNN backend issue.
+ * <p>Hand-written downcall handles on the candidate library's own {@link SymbolLookup}, not the
+ * jextract bindings: the bindings resolve through the libraries loaded into the process, and a
+ * candidate is only loaded into the process ({@link CudaDevice}) once these probes accept it.
  */
 // Native access is this class's job; the JVM flags enable it (--enable-native-access).
 @SuppressWarnings("restricted")
@@ -72,6 +76,60 @@ final class CudnnProbe {
       }
     }
     return missing;
+  }
+
+  /**
+   * cuDNN's own check of the sub-libraries a convolution needs: {@code cudnnGraphVersionCheck},
+   * {@code cudnnOpsVersionCheck} and {@code cudnnCnnVersionCheck} load each one and compare its
+   * version with libcudnn's. Returns one problem per failing check, named by cuDNN's status string;
+   * needs no GPU.
+   */
+  static List<String> versionChecks(SymbolLookup cudnn) {
+    List<String> problems = new ArrayList<>();
+    for (String[] check :
+        new String[][] {
+          {"cudnnGraphVersionCheck", "libcudnn_graph"},
+          {"cudnnOpsVersionCheck", "libcudnn_ops"},
+          {"cudnnCnnVersionCheck", "libcudnn_cnn"}
+        }) {
+      Optional<MethodHandle> h =
+          cudnn
+              .find(check[0])
+              .map(address -> LINKER.downcallHandle(address, FunctionDescriptor.of(JAVA_INT)));
+      if (h.isEmpty()) {
+        problems.add("libcudnn has no " + check[0] + ", so it is not cuDNN 9");
+        continue;
+      }
+      int status;
+      try {
+        status = (int) h.get().invokeExact();
+      } catch (Throwable t) {
+        throw new IllegalStateException(check[0] + " failed to run: " + t, t);
+      }
+      if (status != 0) {
+        problems.add(
+            check[0] + " returned cuDNN status " + status + " " + statusName(cudnn, status) + " ("
+                + check[1] + " is missing, does not load, or is another version than libcudnn)");
+      }
+    }
+    return problems;
+  }
+
+  /** {@code cudnnGetErrorString(status)} from this library, or the number alone. */
+  private static String statusName(SymbolLookup cudnn, int status) {
+    Optional<MethodHandle> h =
+        cudnn
+            .find("cudnnGetErrorString")
+            .map(address -> LINKER.downcallHandle(address, FunctionDescriptor.of(ADDRESS, JAVA_INT)));
+    if (h.isEmpty()) {
+      return "(no cudnnGetErrorString)";
+    }
+    try {
+      MemorySegment s = (MemorySegment) h.get().invokeExact(status);
+      return s.equals(MemorySegment.NULL) ? "" : s.reinterpret(Long.MAX_VALUE).getString(0);
+    } catch (Throwable t) {
+      return "(cudnnGetErrorString failed: " + t + ")";
+    }
   }
 
   private static Optional<Long> sizeT(SymbolLookup lib, String function) {

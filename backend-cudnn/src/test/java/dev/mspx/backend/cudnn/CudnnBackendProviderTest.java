@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mspx.api.Availability;
+import dev.mspx.api.Backend;
 import dev.mspx.api.BackendProvider;
 import dev.mspx.api.BackendUnavailableException;
 import java.io.IOException;
@@ -46,7 +47,7 @@ class CudnnBackendProviderTest {
     assertTrue(
         a.reasons().get(1).startsWith("libcudart.so.13 not found; looked in:"),
         a.reasons().toString());
-    assertEquals(CudnnBackendProvider.NOT_IMPLEMENTED, a.reasons().getLast());
+    assertEquals(2, a.reasons().size(), a.reasons().toString());
     assertTrue(a.summary().startsWith("unavailable: libcudnn.so.9 not found"), a.summary());
   }
 
@@ -99,13 +100,26 @@ class CudnnBackendProviderTest {
     assertTrue(a.reasons().getFirst().contains("boom"), a.reasons().toString());
   }
 
-  /** On this machine as it is: never assumes a GPU, nor its absence. */
+  /**
+   * On this machine as it is: never assumes a GPU, nor its absence. Available means a device was
+   * opened and a backend starts; unavailable means reasons, the first about cuDNN when it is absent.
+   */
   @Test
-  void onThisMachineItIsUnavailableWithReasons() {
-    Availability a = new CudnnBackendProvider().availability();
+  void onThisMachineItReportsWhatItFound() {
+    CudnnBackendProvider p = new CudnnBackendProvider();
+    Availability a = p.availability();
 
-    assertFalse(a.available());
-    assertEquals(CudnnBackendProvider.NOT_IMPLEMENTED, a.reasons().getLast());
+    if (a.available()) {
+      assertTrue(a.reasons().isEmpty(), a.reasons().toString());
+      assertTrue(
+          a.details().stream().anyMatch(d -> d.startsWith("compute on device ")),
+          a.details().toString());
+      try (Backend b = p.create()) {
+        assertEquals("cudnn", b.name());
+      }
+      return;
+    }
+    assertFalse(a.reasons().isEmpty());
     boolean cudnnLoaded = a.details().stream().anyMatch(d -> d.startsWith("libcudnn: "));
     assertTrue(
         cudnnLoaded
