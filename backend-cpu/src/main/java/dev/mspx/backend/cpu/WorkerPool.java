@@ -9,8 +9,10 @@ import java.util.concurrent.locks.LockSupport;
  * synchronized), so the kernels need no further locking.
  *
  * <p>Tasks are handed out dynamically (an atomic counter), because the machine is shared and a
- * static split would wait for the slowest core; results stay deterministic because every task writes
- * its own outputs and never depends on which thread ran it.
+ * static split would wait for the slowest core. The caller waits only for tasks that a worker has
+ * actually started, never for a worker that has not woken up yet: on a busy machine a descheduled
+ * worker would otherwise stall every loop for a scheduler time slice. Results stay deterministic
+ * because every task writes its own outputs and never depends on which thread ran it.
  *
  * <p>Workers spin briefly before parking: a training step issues hundreds of short loops, and a
  * park/unpark round trip costs tens of microseconds, as much as a small convolution.
@@ -29,14 +31,44 @@ final class WorkerPool implements AutoCloseable {
   /** Spins before a worker parks: tens of microseconds, short enough not to starve other processes. */
   private static final int SPINS = 5_000;
 
+  /** One call of {@link #forEach}: its own counters, so a late worker can never claim a later loop's task. */
+  private static final class Loop {
+    final Task body;
+    final int count;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger active = new AtomicInteger();
+    volatile Throwable failure;
+
+    Loop(Task body, int count) {
+      this.body = body;
+      this.count = count;
+    }
+
+    /** Claims and runs tasks until none is left. */
+    void drain(int worker) {
+      while (true) {
+        active.incrementAndGet(); // before the claim, so the caller cannot miss a task in flight
+        int i = next.getAndIncrement();
+        if (i >= count) {
+          active.decrementAndGet();
+          return;
+        }
+        try {
+          body.run(i, worker);
+        } catch (Throwable t) {
+          if (failure == null) {
+            failure = t;
+          }
+        } finally {
+          active.decrementAndGet();
+        }
+      }
+    }
+  }
+
   private final Thread[] workers;
-  private final AtomicInteger next = new AtomicInteger();
-  private final AtomicInteger busy = new AtomicInteger();
-  private volatile Task task;
-  private volatile int tasks;
-  private volatile long generation;
+  private volatile Loop current;
   private volatile boolean closed;
-  private volatile Throwable failure;
 
   WorkerPool(int threads, String name) {
     if (threads < 1) {
@@ -74,29 +106,22 @@ final class WorkerPool implements AutoCloseable {
       }
       return;
     }
-    failure = null;
-    task = body;
-    tasks = count;
-    next.set(0);
-    busy.set(workers.length);
-    generation++; // publishes task and count to the workers (volatile write after them)
+    Loop loop = new Loop(body, count);
+    current = loop;
     for (Thread w : workers) {
       LockSupport.unpark(w);
     }
-    drain(body, count, 0);
-    // Wait for the workers to leave this loop; they finish their last task and decrement.
+    loop.drain(0);
     int spins = 0;
-    while (busy.get() != 0) {
+    while (loop.active.get() != 0) {
       if (++spins > SPINS) {
         Thread.yield();
       } else {
         Thread.onSpinWait();
       }
     }
-    task = null;
-    Throwable f = failure;
+    Throwable f = loop.failure;
     if (f != null) {
-      failure = null;
       if (f instanceof RuntimeException r) {
         throw r;
       }
@@ -107,23 +132,12 @@ final class WorkerPool implements AutoCloseable {
     }
   }
 
-  private void drain(Task body, int count, int worker) {
-    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-      try {
-        body.run(i, worker);
-      } catch (Throwable t) {
-        if (failure == null) {
-          failure = t;
-        }
-      }
-    }
-  }
-
   private void workLoop(int worker) {
-    long seen = 0;
+    Loop seen = null;
     while (true) {
       int spins = 0;
-      while (generation == seen && !closed) {
+      Loop loop;
+      while ((loop = current) == seen && !closed) {
         if (++spins < SPINS) {
           Thread.onSpinWait();
         } else {
@@ -133,20 +147,16 @@ final class WorkerPool implements AutoCloseable {
       if (closed) {
         return;
       }
-      seen = generation;
-      Task body = task;
-      int count = tasks;
-      if (body != null) {
-        drain(body, count, worker);
-      }
-      busy.decrementAndGet();
+      seen = loop;
+      loop.drain(worker);
     }
   }
 
-  /** Stops the workers; they exit once the loop in progress (if any) is done. */
+  /** Stops the workers; waits for the loop in progress, if any, to finish first. */
   @Override
   public synchronized void close() {
     closed = true;
+    current = null;
     for (Thread w : workers) {
       LockSupport.unpark(w);
     }
