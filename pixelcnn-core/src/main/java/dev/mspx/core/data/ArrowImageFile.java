@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -183,6 +184,7 @@ public final class ArrowImageFile {
       Files.createDirectories(dir);
       // Same folder as the target, so the rename cannot cross file systems.
       tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+      readableByAll(tmp);
       writeFile(tmp, channels, height, width, n, classes, source, images, labelOf);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -209,6 +211,15 @@ public final class ArrowImageFile {
           // Best effort: a stray temporary file is harmless and never read.
         }
       }
+    }
+  }
+
+  /** Temporary files are private (0600); a data file is not secret, and a cache may be shared. */
+  private static void readableByAll(Path file) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: keep its default permissions.
     }
   }
 
@@ -282,7 +293,7 @@ public final class ArrowImageFile {
   }
 
   private static void markAllValid(FixedSizeBinaryVector v, int n) {
-    v.getValidityBuffer().setOne(0, (n + 7) / 8);
+    v.getValidityBuffer().setOne(0L, (n + 7) / 8L);
   }
 
   // ------------------------------------------------------------------------------------- reading

@@ -109,11 +109,9 @@ final class ImageDecoder {
                   + format.toUpperCase(Locale.ROOT)
                   + " ("
                   + describe(e)
-                  + "); the decoder had read "
-                  + position(in)
-                  + " of its "
-                  + length
-                  + " bytes. The file is damaged: replace it or remove it from the folder",
+                  + "); "
+                  + position(in, length)
+                  + ". The file is damaged: replace it or remove it from the folder",
               e);
         }
         for (String w : warnings) {
@@ -127,11 +125,9 @@ final class ImageDecoder {
                     + format.toUpperCase(Locale.ROOT)
                     + " (decoder: \""
                     + w
-                    + "\"; it had read "
-                    + position(in)
-                    + " of "
-                    + length
-                    + " bytes). Replace the file or remove it from the folder");
+                    + "\"; "
+                    + position(in, length)
+                    + "). Replace the file or remove it from the folder");
           }
           LOG.log(Level.WARNING, "{0}: decoder warning: {1}", file, w);
         }
@@ -267,11 +263,16 @@ final class ImageDecoder {
     return s.toString();
   }
 
-  private static String position(ImageInputStream in) {
+  /** How far the decoder got: ImageIO's stream position, the only position it reports. */
+  private static String position(ImageInputStream in, long length) {
     try {
-      return Long.toString(in.getStreamPosition());
+      long at = in.getStreamPosition();
+      // A reader may seek past the end while skipping a chunk that the file no longer holds.
+      return at >= length
+          ? "the decoder ran past the end of its " + length + " bytes (the file is cut short)"
+          : "the decoder stopped at byte " + at + " of " + length;
     } catch (IOException e) {
-      return "an unknown number";
+      return "the decoder's position is unknown";
     }
   }
 
