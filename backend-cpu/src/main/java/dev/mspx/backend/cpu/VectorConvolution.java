@@ -400,19 +400,32 @@ final class VectorConvolution {
         c53 = v.fma(w3, c53);
       }
     }
-    store4(y, y0, c00, c01, c02, c03);
-    store4(y, y1, c10, c11, c12, c13);
-    store4(y, y2, c20, c21, c22, c23);
-    store4(y, y3, c30, c31, c32, c33);
-    store4(y, y4, c40, c41, c42, c43);
-    store4(y, y5, c50, c51, c52, c53);
-  }
-
-  private static void store4(float[] y, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-    v0.intoArray(y, at);
-    v1.intoArray(y, at + L);
-    v2.intoArray(y, at + 2 * L);
-    v3.intoArray(y, at + 3 * L);
+    // Stores written out rather than through a helper: a call taking vectors that C2 declines to
+    // inline (NodeCountInliningCutoff in a method this size) boxes them and costs a factor of five.
+    c00.intoArray(y, y0);
+    c01.intoArray(y, y0 + L);
+    c02.intoArray(y, y0 + 2 * L);
+    c03.intoArray(y, y0 + 3 * L);
+    c10.intoArray(y, y1);
+    c11.intoArray(y, y1 + L);
+    c12.intoArray(y, y1 + 2 * L);
+    c13.intoArray(y, y1 + 3 * L);
+    c20.intoArray(y, y2);
+    c21.intoArray(y, y2 + L);
+    c22.intoArray(y, y2 + 2 * L);
+    c23.intoArray(y, y2 + 3 * L);
+    c30.intoArray(y, y3);
+    c31.intoArray(y, y3 + L);
+    c32.intoArray(y, y3 + 2 * L);
+    c33.intoArray(y, y3 + 3 * L);
+    c40.intoArray(y, y4);
+    c41.intoArray(y, y4 + L);
+    c42.intoArray(y, y4 + 2 * L);
+    c43.intoArray(y, y4 + 3 * L);
+    c50.intoArray(y, y5);
+    c51.intoArray(y, y5 + L);
+    c52.intoArray(y, y5 + 2 * L);
+    c53.intoArray(y, y5 + 3 * L);
   }
 
   /** 6 pixels × 1 vector of output channels: the channels left over after the 4-vector blocks. */
@@ -504,10 +517,11 @@ final class VectorConvolution {
             int tile0 = (int) ((long) tilesCount * group / groups);
             int tile1 = (int) ((long) tilesCount * (group + 1) / groups);
             int obEnd = Math.min(coP, ob + NRV * L);
+            float[] sums = tiles[worker] = grow(tiles[worker], MR * NRV * L, "filter tile");
             for (int p0 = 0; p0 < pixels; p0 += PIXEL_BLOCK) {
               int p1 = Math.min(pixels, p0 + PIXEL_BLOCK);
               for (int tile = tile0; tile < tile1; tile++) {
-                filterTile(src, bases, grad, coP, ob, obEnd, rowOffset, tile * MR, rows, p0, p1, acc);
+                filterTile(src, bases, grad, coP, ob, obEnd, rowOffset, tile * MR, rows, p0, p1, acc, sums);
               }
             }
           });
@@ -535,28 +549,40 @@ final class VectorConvolution {
     }
   }
 
-  /** Rows {@code [r0, r0 + MR)} (those below {@code rows}) × lanes {@code [ob, obEnd)} over pixels {@code [p0, p1)}. */
+  /**
+   * Rows {@code [r0, r0 + MR)} (those below {@code rows}) × lanes {@code [ob, obEnd)} over pixels
+   * {@code [p0, p1)}, added to {@code acc}. The kernels leave their sums in {@code sums} ({@code MR}
+   * rows of {@code NRV·L}); rows past the last one repeat it and are dropped here.
+   */
   private static void filterTile(
       float[] x, int[] bases, float[] grad, int coP, int ob, int obEnd, int[] rowOffset,
-      int r0, int rows, int p0, int p1, float[] acc) {
+      int r0, int rows, int p0, int p1, float[] acc, float[] sums) {
     int valid = Math.min(MR, rows - r0);
     int last = r0 + valid - 1;
     int o0 = rowOffset[r0], o1 = rowOffset[Math.min(r0 + 1, last)], o2 = rowOffset[Math.min(r0 + 2, last)];
     int o3 = rowOffset[Math.min(r0 + 3, last)], o4 = rowOffset[Math.min(r0 + 4, last)];
     int o5 = rowOffset[Math.min(r0 + 5, last)];
-    if (obEnd - ob == NRV * L) {
-      filterKernel6x4(x, bases, grad, coP, ob, o0, o1, o2, o3, o4, o5, p0, p1, acc, r0 * coP + ob, valid);
+    int width = obEnd - ob;
+    if (width == NRV * L) {
+      filterKernel6x4(x, bases, grad, coP, ob, o0, o1, o2, o3, o4, o5, p0, p1, sums);
     } else {
-      for (int o = ob; o < obEnd; o += L) {
-        filterKernel6x1(x, bases, grad, coP, o, o0, o1, o2, o3, o4, o5, p0, p1, acc, r0 * coP + o, valid);
+      for (int o = 0; o < width; o += L) {
+        filterKernel6x1(x, bases, grad, coP, ob + o, o0, o1, o2, o3, o4, o5, p0, p1, sums, o);
+      }
+    }
+    for (int i = 0; i < valid; i++) {
+      int a = (r0 + i) * coP + ob;
+      int s = i * NRV * L;
+      for (int o = 0; o < width; o += L) {
+        FloatVector.fromArray(S, acc, a + o).add(FloatVector.fromArray(S, sums, s + o)).intoArray(acc, a + o);
       }
     }
   }
 
+  /** Sums of 6 rows × 4 vectors of output channels over pixels {@code [p0, p1)}, into {@code sums}. */
   private static void filterKernel6x4(
       float[] x, int[] bases, float[] grad, int coP, int ob,
-      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1,
-      float[] acc, int at, int valid) {
+      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1, float[] sums) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
     FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -601,35 +627,37 @@ final class VectorConvolution {
       c52 = v.fma(g2, c52);
       c53 = v.fma(g3, c53);
     }
-    add4(acc, at, c00, c01, c02, c03);
-    if (valid > 1) {
-      add4(acc, at + coP, c10, c11, c12, c13);
-    }
-    if (valid > 2) {
-      add4(acc, at + 2 * coP, c20, c21, c22, c23);
-    }
-    if (valid > 3) {
-      add4(acc, at + 3 * coP, c30, c31, c32, c33);
-    }
-    if (valid > 4) {
-      add4(acc, at + 4 * coP, c40, c41, c42, c43);
-    }
-    if (valid > 5) {
-      add4(acc, at + 5 * coP, c50, c51, c52, c53);
-    }
+    // Direct stores, no helper taking vectors (see kernel6x4).
+    c00.intoArray(sums, 0);
+    c01.intoArray(sums, L);
+    c02.intoArray(sums, 2 * L);
+    c03.intoArray(sums, 3 * L);
+    c10.intoArray(sums, 4 * L);
+    c11.intoArray(sums, 5 * L);
+    c12.intoArray(sums, 6 * L);
+    c13.intoArray(sums, 7 * L);
+    c20.intoArray(sums, 8 * L);
+    c21.intoArray(sums, 9 * L);
+    c22.intoArray(sums, 10 * L);
+    c23.intoArray(sums, 11 * L);
+    c30.intoArray(sums, 12 * L);
+    c31.intoArray(sums, 13 * L);
+    c32.intoArray(sums, 14 * L);
+    c33.intoArray(sums, 15 * L);
+    c40.intoArray(sums, 16 * L);
+    c41.intoArray(sums, 17 * L);
+    c42.intoArray(sums, 18 * L);
+    c43.intoArray(sums, 19 * L);
+    c50.intoArray(sums, 20 * L);
+    c51.intoArray(sums, 21 * L);
+    c52.intoArray(sums, 22 * L);
+    c53.intoArray(sums, 23 * L);
   }
 
-  private static void add4(float[] a, int at, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-    FloatVector.fromArray(S, a, at).add(v0).intoArray(a, at);
-    FloatVector.fromArray(S, a, at + L).add(v1).intoArray(a, at + L);
-    FloatVector.fromArray(S, a, at + 2 * L).add(v2).intoArray(a, at + 2 * L);
-    FloatVector.fromArray(S, a, at + 3 * L).add(v3).intoArray(a, at + 3 * L);
-  }
-
+  /** Sums of 6 rows × 1 vector (lane offset {@code at} of each sums row) over pixels {@code [p0, p1)}. */
   private static void filterKernel6x1(
       float[] x, int[] bases, float[] grad, int coP, int ob,
-      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1,
-      float[] acc, int at, int valid) {
+      int o0, int o1, int o2, int o3, int o4, int o5, int p0, int p1, float[] sums, int at) {
     FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     for (int p = p0; p < p1; p++) {
       int base = bases[p];
@@ -641,11 +669,13 @@ final class VectorConvolution {
       c4 = FloatVector.broadcast(S, x[base + o4]).fma(g0, c4);
       c5 = FloatVector.broadcast(S, x[base + o5]).fma(g0, c5);
     }
-    FloatVector[] sums = {c0, c1, c2, c3, c4, c5};
-    for (int i = 0; i < valid; i++) {
-      int a = at + i * coP;
-      FloatVector.fromArray(S, acc, a).add(sums[i]).intoArray(acc, a);
-    }
+    int row = NRV * L;
+    c0.intoArray(sums, at);
+    c1.intoArray(sums, at + row);
+    c2.intoArray(sums, at + 2 * row);
+    c3.intoArray(sums, at + 3 * row);
+    c4.intoArray(sums, at + 4 * row);
+    c5.intoArray(sums, at + 5 * row);
   }
 
   /** {@code dw [co, ci, kh, kw]}: the used taps' sums times the mask, zero elsewhere. */
@@ -660,7 +690,7 @@ final class VectorConvolution {
         for (int o = 0; o < co; o++) {
           int i = (o * ci + c) * khw + kidx;
           float v = acc[row + o];
-          out[i] = mask == null ? v : v * mask[i];
+          out[i] = mask == null ? v : mask[i] == 0 ? 0f : v * mask[i];
         }
       }
     }
