@@ -135,7 +135,7 @@ public abstract class MaskingPropertySuite {
 
   @Test
   public void normalisationOfRasterModels() {
-    normalisation(ModelKind.RASTER, 1);
+    normalisation(ModelKind.RASTER, 4);
   }
 
   /** Base 2: one upscaling 2 → 4. */
@@ -152,7 +152,7 @@ public abstract class MaskingPropertySuite {
 
   /** Examples of each normalisation test (each scores 65,536 images). */
   protected int normalisationExamples() {
-    return 2;
+    return 3;
   }
 
   private void normalisation(ModelKind kind, int base) {
