@@ -71,11 +71,25 @@ final class VectorConvolution {
   private float[] dwt = new float[0];
   private int[] pixelBase = new int[0];
   private final float[][] tiles;
+  private final float[][] stages;
 
   VectorConvolution(WorkerPool pool) {
     this.pool = pool;
     this.tiles = new float[pool.threads()][];
+    this.stages = new float[pool.threads()][];
     Arrays.setAll(tiles, i -> new float[0]);
+    Arrays.setAll(stages, i -> new float[0]);
+  }
+
+  /**
+   * Worker {@code worker}'s staging array holding image {@code b} of an {@code NCHW} tensor with
+   * {@code floats} elements per image: one bulk copy, so that the transposes that follow read a Java
+   * array (bounds checks hoisted) instead of going through the segment element by element.
+   */
+  private float[] stage(MemorySegment t, int b, int floats, int worker) {
+    float[] st = stages[worker] = grow(stages[worker], floats, "staging");
+    MemorySegment.copy(t, ValueLayout.JAVA_FLOAT, (long) b * floats * 4, st, 0, floats);
+    return st;
   }
 
   /** Vector lanes of the species in use (16 with AVX-512). */
@@ -247,7 +261,8 @@ final class VectorConvolution {
           int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
           float[] tile = tiles[worker] = grow(tiles[worker], (long) PIXEL_CHUNK * coutP, "output tile");
           computeTiles(src, bases, g.tapOffset, g.c, packed, coutP, p0, p1, tile);
-          unpack(tile, p0, p1, hw, cout, coutP, bias, out);
+          float[] row = stages[worker] = grow(stages[worker], PIXEL_CHUNK, "output row");
+          unpack(tile, p0, p1, hw, cout, coutP, bias, out, row);
         });
   }
 
@@ -259,11 +274,13 @@ final class VectorConvolution {
     }
     float[] dst = xp;
     int[] bases = pixelBase;
-    pool.forEach(g.n, (b, worker) -> packImage(in, g, b, dst, bases));
+    int floats = g.c * g.h * g.w;
+    pool.forEach(g.n, (b, worker) -> packImage(stage(in, b, floats, worker), g, b, dst, bases));
   }
 
-  private static void packImage(MemorySegment in, Layout g, int b, float[] dst, int[] bases) {
-    int c = g.c, h = g.h, w = g.w, wp = g.wp;
+  /** Image b from its staged {@code [C][H][W]} copy into the padded {@code [Hp][Wp][C]} layout. */
+  private static void packImage(float[] src, Layout g, int b, float[] dst, int[] bases) {
+    int c = g.c, h = g.h, w = g.w, wp = g.wp, hw = h * w;
     int rowFloats = wp * c;
     int image = b * g.hp * rowFloats;
     for (int ip = 0; ip < g.hp; ip++) {
@@ -275,12 +292,12 @@ final class VectorConvolution {
       }
       Arrays.fill(dst, row, row + g.left * c, 0f);
       Arrays.fill(dst, row + (g.left + w) * c, row + rowFloats, 0f);
-      int first = row + g.left * c;
-      for (int ch = 0; ch < c; ch++) {
-        long src = ((long) (b * c + ch) * h + i) * w;
-        int d = first + ch;
-        for (int j = 0; j < w; j++, d += c) {
-          dst[d] = in.getAtIndex(F, src + j);
+      // Writes run along the channels (contiguous); reads stride by H·W within the staged image.
+      int d = row + g.left * c;
+      for (int j = 0; j < w; j++) {
+        int sp = i * w + j;
+        for (int ch = 0; ch < c; ch++, d++) {
+          dst[d] = src[ch * hw + sp];
         }
       }
     }
@@ -313,23 +330,26 @@ final class VectorConvolution {
     }
   }
 
-  /** Tile rows back to {@code NCHW}, adding the bias. */
+  /**
+   * Tile rows back to {@code NCHW}, adding the bias: each output channel's run of pixels is gathered
+   * into {@code row} and written with one bulk copy.
+   */
   private static void unpack(
-      float[] tile, int p0, int p1, int hw, int cout, int coutP, float[] bias, MemorySegment out) {
+      float[] tile, int p0, int p1, int hw, int cout, int coutP, float[] bias, MemorySegment out, float[] row) {
     int p = p0;
     while (p < p1) {
       int b = p / hw;
       int q0 = p - b * hw;
-      int q1 = Math.min(hw, q0 + (p1 - p));
+      int len = Math.min(hw - q0, p1 - p);
+      int s0 = (p - p0) * coutP;
       for (int o = 0; o < cout; o++) {
         float add = bias == null ? 0f : bias[o];
-        long dst = ((long) b * cout + o) * hw;
-        int s = (p - p0) * coutP + o;
-        for (int q = q0; q < q1; q++, s += coutP) {
-          out.setAtIndex(F, dst + q, tile[s] + add);
+        for (int q = 0, s = s0 + o; q < len; q++, s += coutP) {
+          row[q] = tile[s] + add;
         }
+        MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, (((long) b * cout + o) * hw + q0) * 4, len);
       }
-      p += q1 - q0;
+      p += len;
     }
   }
 
@@ -490,7 +510,7 @@ final class VectorConvolution {
     if (t > 0) {
       pack(x, g);
     }
-    pool.forEach(n, (b, worker) -> transposeImage(dyIn, b, co, coP, hw, grad));
+    pool.forEach(n, (b, worker) -> transposeImage(stage(dyIn, b, co * hw, worker), b, co, coP, hw, grad));
     int rows = t * ci;
     dwt = grow(dwt, (long) rows * coP, "filter gradient");
     float[] acc = dwt;
@@ -532,19 +552,15 @@ final class VectorConvolution {
     }
   }
 
-  /** {@code dy [co, hw]} of image b as rows {@code [pixel][coP]}, padding lanes zero. */
-  private static void transposeImage(MemorySegment dyIn, int b, int co, int coP, int hw, float[] dst) {
-    int row0 = b * hw * coP;
-    if (coP != co) {
-      for (int q = 0; q < hw; q++) {
-        Arrays.fill(dst, row0 + q * coP + co, row0 + (q + 1) * coP, 0f);
+  /** Image b of {@code dy}, staged as {@code [co][hw]}, as rows {@code [pixel][coP]}, padding lanes zero. */
+  private static void transposeImage(float[] src, int b, int co, int coP, int hw, float[] dst) {
+    int d = b * hw * coP;
+    for (int q = 0; q < hw; q++) {
+      for (int o = 0; o < co; o++, d++) {
+        dst[d] = src[o * hw + q];
       }
-    }
-    for (int o = 0; o < co; o++) {
-      long src = ((long) b * co + o) * hw;
-      int d = row0 + o;
-      for (int q = 0; q < hw; q++, d += coP) {
-        dst[d] = dyIn.getAtIndex(F, src + q);
+      for (int o = co; o < coP; o++, d++) {
+        dst[d] = 0f;
       }
     }
   }
