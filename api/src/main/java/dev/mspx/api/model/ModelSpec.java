@@ -151,6 +151,9 @@ public abstract class ModelSpec {
     positive(out, net + ".layers", s.gated().layers());
     positive(out, net + ".filters", s.gated().filters());
     positive(out, net + ".kernel", s.gated().kernel());
+    // Feature maps are split among the colours in contiguous blocks: each colour needs at least one.
+    enoughFilters(out, net + ".filters", s.gated().filters(), s.channels());
+    s.upscaling().ifPresent(up -> enoughFilters(out, "upscaling.filters", up.filters(), s.channels()));
     if (multiscale) {
       positive(out, "base", s.base());
       if (s.base() >= 1 && s.size() >= 1) {
@@ -205,6 +208,12 @@ public abstract class ModelSpec {
       } else if (s.base() >= 1 && s.base() % up.patch() != 0) {
         out.add(SpecViolation.of(SpecError.PATCH_NOT_DIVIDING, "upscaling.patch", up.patch(), s.base()));
       }
+    }
+  }
+
+  private static void enoughFilters(List<SpecViolation> out, String attribute, int filters, int channels) {
+    if (filters >= 1 && filters < channels) {
+      out.add(SpecViolation.of(SpecError.FILTERS_BELOW_CHANNELS, attribute, attribute, filters, channels, channels));
     }
   }
 

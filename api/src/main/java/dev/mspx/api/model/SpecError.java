@@ -11,6 +11,9 @@ public enum SpecError {
   CHANNELS("channels must be 1 (grey) or 3 (RGB), got %s"),
   LEVELS("levels must lie in 2..256 (sub-pixels are uint8), got %s"),
   NOT_POSITIVE("%s must be at least 1, got %s"),
+  FILTERS_BELOW_CHANNELS(
+      "%s = %s is fewer than the %s colour channels: a colour would own no feature maps and its"
+          + " predictions would see nothing; use at least %s"),
   SIZE_NOT_HALVING(
       "size %s does not halve down to base %s: size must be base·2^S with S >= 1 upscalings (for base %s:"
           + " %s)"),
