@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * The first place where the library loads wins. A path set explicitly (1 or 2) is binding for
  * cuDNN: if it holds no loadable libcudnn the search stops there, rather than quietly using another
  * copy. For the CUDA runtime it is only the first place to look, since a cuDNN folder rarely holds
- * one.
+ * one. The runtime is looked for after cuDNN, and the places are searched first for the runtime of
+ * the CUDA major that cuDNN was built for ({@link #findCudart}).
  */
 final class CudnnLibraries {
 
@@ -93,7 +94,11 @@ final class CudnnLibraries {
     this.cudart = cudart;
   }
 
-  /** Looks for both libraries as {@code search} says, loading what it finds. */
+  /**
+   * Looks for both libraries as {@code search} says, loading what it finds: cuDNN first, then the
+   * CUDA runtime of the CUDA major version that cuDNN was built for ({@code cudnnGetCudartVersion}),
+   * if any place has it, else any runtime (the provider then reports the mismatch).
+   */
   static CudnnLibraries discover(LibrarySearch search) {
     Located cudnn =
         new Finder(
@@ -109,17 +114,50 @@ final class CudnnLibraries {
                     + LibrarySearch.PATH_ENV
                     + ") at the folder that holds libcudnn.so.9")
             .find(search);
-    Located cudart =
-        new Finder(
-                "CUDA runtime",
-                CUDART_NAMES,
-                CUDART_WHEEL_DIRS,
-                "cudaRuntimeGetVersion",
-                false,
-                "install the CUDA runtime (e.g. pip install nvidia-cuda-runtime, or the CUDA"
-                    + " toolkit) or put the folder holding libcudart.so.13 on LD_LIBRARY_PATH")
-            .find(search);
-    return new CudnnLibraries(cudnn, cudart);
+    Optional<Integer> builtFor =
+        cudnn
+            .loaded()
+            .flatMap(l -> CudnnProbe.cudartVersion(l.symbols()))
+            .map(v -> (int) (v / 1000));
+    return new CudnnLibraries(cudnn, findCudart(search, builtFor));
+  }
+
+  /**
+   * The CUDA runtime, in the same order of places; with {@code preferredMajor} (the CUDA major cuDNN
+   * was built for), every place is first searched for {@code libcudart.so.<major>} alone, so that a
+   * system CUDA toolkit of another version does not hide the runtime beside a pip-installed cuDNN.
+   */
+  static Located findCudart(LibrarySearch search, Optional<Integer> preferredMajor) {
+    if (preferredMajor.isEmpty()) {
+      return cudartFinder(CUDART_NAMES).find(search);
+    }
+    String name = "libcudart.so." + preferredMajor.get();
+    Located matching = cudartFinder(List.of(name)).find(search);
+    if (matching.loaded().isPresent()) {
+      return matching;
+    }
+    Located any = cudartFinder(CUDART_NAMES).find(search);
+    List<String> lookedIn = new ArrayList<>();
+    lookedIn.add(
+        "first for "
+            + name
+            + ", the runtime cuDNN was built for: ["
+            + String.join(", ", matching.lookedIn())
+            + "], then for any");
+    lookedIn.addAll(any.lookedIn());
+    return new Located(
+        any.what(), any.names(), any.loaded(), lookedIn, any.explicitFailure(), any.install());
+  }
+
+  private static Finder cudartFinder(List<String> names) {
+    return new Finder(
+        "CUDA runtime",
+        names,
+        CUDART_WHEEL_DIRS,
+        "cudaRuntimeGetVersion",
+        false,
+        "install the CUDA runtime (e.g. pip install nvidia-cuda-runtime, or the CUDA"
+            + " toolkit) or put the folder holding libcudart.so.13 on LD_LIBRARY_PATH");
   }
 
   Located cudnn() {

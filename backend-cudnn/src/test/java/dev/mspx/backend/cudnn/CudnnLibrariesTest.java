@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -185,5 +186,31 @@ class CudnnLibrariesTest {
     LibrarySearch s = search(" ", "", List.of());
     assertFalse(s.pathProperty().isPresent());
     assertFalse(s.pathEnv().isPresent());
+  }
+  @Test
+  void theRuntimeCudnnWasBuiltForIsPreferredOverAnEarlierPlaceWithAnother() throws IOException {
+    Path explicit = elfLibrary(tmp.resolve("toolkit"), "libcudart.so.13").getParent();
+    Path site = tmp.resolve("site-packages");
+    Path wheel = elfLibrary(site.resolve("nvidia/cuda_runtime/lib"), "libcudart.so.12");
+    LibrarySearch s = search(explicit.toString(), null, List.of(site));
+
+    CudnnLibraries.Located for12 = CudnnLibraries.findCudart(s, Optional.of(12));
+    assertEquals(wheel.toString(), for12.loaded().orElseThrow().file());
+
+    CudnnLibraries.Located unknown = CudnnLibraries.findCudart(s, Optional.empty());
+    assertEquals(explicit.resolve("libcudart.so.13").toString(), unknown.loaded().orElseThrow().file());
+  }
+
+  @Test
+  void withoutTheMatchingRuntimeAnyIsTakenAndTheSearchSaysSo() throws IOException {
+    Path explicit = elfLibrary(tmp.resolve("toolkit"), "libcudart.so.13").getParent();
+
+    CudnnLibraries.Located located =
+        CudnnLibraries.findCudart(search(explicit.toString(), null, List.of()), Optional.of(12));
+
+    assertEquals(explicit.resolve("libcudart.so.13").toString(), located.loaded().orElseThrow().file());
+    assertTrue(
+        located.lookedIn().getFirst().startsWith("first for libcudart.so.12, the runtime cuDNN was built for: [-Dmspx.cudnn.path=" + explicit + " (no libcudart.so.12)"),
+        located.lookedIn().toString());
   }
 }
