@@ -20,6 +20,7 @@
 #   environment.txt       nvidia-smi, the Java runtime, Python, torch, CUDA and cuDNN versions
 #   availability.txt      what the cudnn provider finds (DeviceInfo); the run stops here if unavailable
 #   conformance.txt, junit/  the conformance suite (CudnnConformanceTest) and provider tests on the GPU
+#   masking.txt, junit-masking/  the masking kit (CudnnMaskingTest) on the GPU
 #   java-bench.json, java-bench.log   DeviceBench: fashion28 training step (batch 32) and speed512
 #                         sampling at 512x512 on CudnnBackend
 #   peer-bench.json, peer-bench.log   the same on PyTorch (cuDNN TF32 off and on)
@@ -31,18 +32,23 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-bundle="${MSPX_DEVICE_BUNDLE:-$here/target/device-bundle}"
+if [ -z "${MSPX_DEVICE_BUNDLE:-}" ] && [ -d "$here/jre" ] && [ -d "$here/lib" ]; then
+  bundle="$here" # this is the bundle's own copy of the script
+else
+  bundle="${MSPX_DEVICE_BUNDLE:-$here/target/device-bundle}"
+fi
 max_bytes=$((64 * 1024 * 1024))
-# Step time limits (seconds); together well under the 10 minutes the check may take.
-limit_info="${LIMIT_INFO:-60}"
-limit_conformance="${LIMIT_CONFORMANCE:-210}"
-limit_java_bench="${LIMIT_JAVA_BENCH:-150}"
-limit_peer_bench="${LIMIT_PEER_BENCH:-150}"
+# Step time limits (seconds): with timeout's 10 s grace each, they add up to under 10 minutes.
+limit_info="${LIMIT_INFO:-40}"
+limit_conformance="${LIMIT_CONFORMANCE:-170}"
+limit_masking="${LIMIT_MASKING:-90}"
+limit_java_bench="${LIMIT_JAVA_BENCH:-110}"
+limit_peer_bench="${LIMIT_PEER_BENCH:-110}"
 # What the GPU run needs from the JDK (jdeps over these jars; java.xml for JUnit's XML reports).
 jre_modules=java.base,java.logging,java.xml,java.sql,java.management,jdk.unsupported,jdk.incubator.vector
 # Jars of the test class path that the GPU run loads (the rest: data loading, Guice, generators).
-# (backend-cpu only for --smoke, which runs the benchmark program on the CPU.)
-jar_patterns=(mspx-api- mspx-backend-cudnn- mspx-backend-cpu- mspx-pixelcnn-core- mspx-testing- arrow-memory-core- arrow-memory-unsafe- slf4j-api- slf4j-jdk14-)
+# (backend-cpu: the masking kit's reference, and --smoke's benchmark backend; quicktheories: the kit.)
+jar_patterns=(mspx-api- mspx-backend-cudnn- mspx-backend-cpu- mspx-pixelcnn-core- mspx-testing- quicktheories- arrow-memory-core- arrow-memory-unsafe- slf4j-api- slf4j-jdk14-)
 
 python="${PYTHON:-python3}"
 work=""
@@ -216,6 +222,11 @@ EOF
     --select-class dev.mspx.backend.cudnn.CudnnBackendProviderTest \
     --details=summary --details-theme=ascii --disable-banner --reports-dir "$report/junit" || failed=1
 
+  step "masking" "$limit_masking" "$report/masking.txt" \
+    "$java" "${flags[@]}" -jar "$bundle/junit-console.jar" execute --class-path "$jars" \
+    --select-class dev.mspx.backend.cudnn.CudnnMaskingTest \
+    --details=summary --details-theme=ascii --disable-banner --reports-dir "$report/junit-masking" || failed=1
+
   local bench_args=("$report")
   $smoke && bench_args+=(--backend cpu --batch 2 --warmup 0 --steps 1 --size 16 --samples 1)
   step "java-bench" "$limit_java_bench" "$report/java-bench.log" \
@@ -264,25 +275,27 @@ try:
 except OSError:
     pass
 
-tests = failures = errors = skipped = 0
-failed_names = []
-for x in glob.glob(os.path.join(report, "junit", "*.xml")):
-    for case in ET.parse(x).getroot().iter("testcase"):
-        tests += 1
-        if case.find("failure") is not None:
-            failures += 1
-            failed_names.append(case.get("classname", "") + "." + case.get("name", ""))
-        elif case.find("error") is not None:
-            errors += 1
-            failed_names.append(case.get("classname", "") + "." + case.get("name", ""))
-        elif case.find("skipped") is not None:
-            skipped += 1
-lines += ["## Conformance suite on the GPU", "",
-          f"{tests} tests: {tests - failures - errors - skipped} passed, {failures} failed, {errors} errors, {skipped} skipped",
-          ""]
-lines += [f"- FAILED {n}" for n in failed_names[:50]]
-if failed_names:
-    lines.append("")
+for folder, title in (("junit", "Conformance suite and provider tests on the GPU"),
+                      ("junit-masking", "Masking kit on the GPU")):
+    tests = failures = errors = skipped = 0
+    failed_names = []
+    for x in glob.glob(os.path.join(report, folder, "*.xml")):
+        for case in ET.parse(x).getroot().iter("testcase"):
+            tests += 1
+            if case.find("failure") is not None:
+                failures += 1
+                failed_names.append(case.get("classname", "") + "." + case.get("name", ""))
+            elif case.find("error") is not None:
+                errors += 1
+                failed_names.append(case.get("classname", "") + "." + case.get("name", ""))
+            elif case.find("skipped") is not None:
+                skipped += 1
+    lines += [f"## {title}", "",
+              f"{tests} tests: {tests - failures - errors - skipped} passed, {failures} failed, {errors} errors, {skipped} skipped",
+              ""]
+    lines += [f"- FAILED {n}" for n in failed_names[:50]]
+    if failed_names:
+        lines.append("")
 
 java, peer = load("java-bench.json"), load("peer-bench.json")
 def get(d, *path):
