@@ -1,8 +1,11 @@
 /**
- * The cuDNN backend. For now: finding libcudnn and the CUDA runtime on this machine without ever
- * downloading anything ({@link dev.mspx.backend.cudnn.CudnnLibraries}, one documented order),
- * probing them through the Foreign Function and Memory API, and reporting exactly why the backend
- * cannot run ({@link dev.mspx.backend.cudnn.CudnnBackendProvider}). The compute backend, on
- * jextract-generated bindings, comes with the cuDNN backend issue.
+ * The cuDNN backend: {@link dev.mspx.backend.cudnn.CudnnBackend}, the Backend SPI on an NVIDIA GPU
+ * through cuDNN 9 and mspx's own CUDA kernels (committed PTX), called through the jextract bindings
+ * of {@code dev.mspx.backend.cudnn.bindings}, with no native code to compile. {@link
+ * dev.mspx.backend.cudnn.CudnnBackendProvider} finds the libraries without ever downloading anything
+ * ({@code CudnnLibraries}, one documented order), checks versions, sub-libraries and devices, opens
+ * the GPU, and reports exactly why the backend cannot run where it cannot; {@link
+ * dev.mspx.backend.cudnn.CudnnBackendModule} binds it with Guice. Failed CUDA and cuDNN calls throw
+ * {@link dev.mspx.backend.cudnn.CudaException} and {@link dev.mspx.backend.cudnn.CudnnException}.
  */
 package dev.mspx.backend.cudnn;
