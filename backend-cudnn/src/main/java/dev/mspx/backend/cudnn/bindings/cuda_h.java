@@ -24,24 +24,6 @@ public class cuda_h extends cuda_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int CU_JIT_INFO_LOG_BUFFER = (int)3L;
-    /**
-     * {@snippet lang=c :
-     * enum CUjit_option_enum.CU_JIT_INFO_LOG_BUFFER = 3
-     * }
-     */
-    public static int CU_JIT_INFO_LOG_BUFFER() {
-        return CU_JIT_INFO_LOG_BUFFER;
-    }
-    private static final int CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = (int)4L;
-    /**
-     * {@snippet lang=c :
-     * enum CUjit_option_enum.CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4
-     * }
-     */
-    public static int CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES() {
-        return CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES;
-    }
     private static final int CU_JIT_ERROR_LOG_BUFFER = (int)5L;
     /**
      * {@snippet lang=c :
@@ -68,15 +50,6 @@ public class cuda_h extends cuda_h$shared {
      */
     public static int CUDA_SUCCESS() {
         return CUDA_SUCCESS;
-    }
-    private static final int CUDA_ERROR_NO_DEVICE = (int)100L;
-    /**
-     * {@snippet lang=c :
-     * enum cudaError_enum.CUDA_ERROR_NO_DEVICE = 100
-     * }
-     */
-    public static int CUDA_ERROR_NO_DEVICE() {
-        return CUDA_ERROR_NO_DEVICE;
     }
 
     private static class cuGetErrorString {
@@ -254,66 +227,6 @@ public class cuda_h extends cuda_h$shared {
                 traceDowncall("cuInit", Flags);
             }
             return (int)mh$.invokeExact(Flags);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuDriverGetVersion {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cuda_h.C_INT,
-            cuda_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cuDriverGetVersion");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuDriverGetVersion(int *driverVersion)
-     * }
-     */
-    public static FunctionDescriptor cuDriverGetVersion$descriptor() {
-        return cuDriverGetVersion.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuDriverGetVersion(int *driverVersion)
-     * }
-     */
-    public static MethodHandle cuDriverGetVersion$handle() {
-        return cuDriverGetVersion.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuDriverGetVersion(int *driverVersion)
-     * }
-     */
-    public static MemorySegment cuDriverGetVersion$address() {
-        return cuDriverGetVersion.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuDriverGetVersion(int *driverVersion)
-     * }
-     */
-    public static int cuDriverGetVersion(MemorySegment driverVersion) {
-        var mh$ = cuDriverGetVersion.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cuDriverGetVersion", driverVersion);
-            }
-            return (int)mh$.invokeExact(driverVersion);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

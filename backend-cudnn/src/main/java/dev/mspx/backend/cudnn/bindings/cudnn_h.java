@@ -33,167 +33,6 @@ public class cudnn_h extends cudnn_h$shared {
     public static int CUDNN_MAJOR() {
         return CUDNN_MAJOR;
     }
-    private static final int CUDNN_MINOR = (int)6L;
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_MINOR 6
-     * }
-     */
-    public static int CUDNN_MINOR() {
-        return CUDNN_MINOR;
-    }
-    private static final int CUDNN_PATCHLEVEL = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_PATCHLEVEL 0
-     * }
-     */
-    public static int CUDNN_PATCHLEVEL() {
-        return CUDNN_PATCHLEVEL;
-    }
-    private static final int MAJOR_VERSION = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * enum libraryPropertyType_t.MAJOR_VERSION = 0
-     * }
-     */
-    public static int MAJOR_VERSION() {
-        return MAJOR_VERSION;
-    }
-    private static final int MINOR_VERSION = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum libraryPropertyType_t.MINOR_VERSION = 1
-     * }
-     */
-    public static int MINOR_VERSION() {
-        return MINOR_VERSION;
-    }
-    private static final int PATCH_LEVEL = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * enum libraryPropertyType_t.PATCH_LEVEL = 2
-     * }
-     */
-    public static int PATCH_LEVEL() {
-        return PATCH_LEVEL;
-    }
-
-    private static class cudnnGetVersion {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_LONG    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGetVersion");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * size_t cudnnGetVersion(void)
-     * }
-     */
-    public static FunctionDescriptor cudnnGetVersion$descriptor() {
-        return cudnnGetVersion.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * size_t cudnnGetVersion(void)
-     * }
-     */
-    public static MethodHandle cudnnGetVersion$handle() {
-        return cudnnGetVersion.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * size_t cudnnGetVersion(void)
-     * }
-     */
-    public static MemorySegment cudnnGetVersion$address() {
-        return cudnnGetVersion.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * size_t cudnnGetVersion(void)
-     * }
-     */
-    public static long cudnnGetVersion() {
-        var mh$ = cudnnGetVersion.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnGetVersion");
-            }
-            return (long)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnGetCudartVersion {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_LONG    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGetCudartVersion");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion(void)
-     * }
-     */
-    public static FunctionDescriptor cudnnGetCudartVersion$descriptor() {
-        return cudnnGetCudartVersion.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion(void)
-     * }
-     */
-    public static MethodHandle cudnnGetCudartVersion$handle() {
-        return cudnnGetCudartVersion.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion(void)
-     * }
-     */
-    public static MemorySegment cudnnGetCudartVersion$address() {
-        return cudnnGetCudartVersion.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion(void)
-     * }
-     */
-    public static long cudnnGetCudartVersion() {
-        var mh$ = cudnnGetCudartVersion.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnGetCudartVersion");
-            }
-            return (long)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
     private static final int CUDNN_STATUS_SUCCESS = (int)0L;
     /**
      * {@snippet lang=c :
@@ -202,15 +41,6 @@ public class cudnn_h extends cudnn_h$shared {
      */
     public static int CUDNN_STATUS_SUCCESS() {
         return CUDNN_STATUS_SUCCESS;
-    }
-    private static final int CUDNN_STATUS_NOT_SUPPORTED = (int)3000L;
-    /**
-     * {@snippet lang=c :
-     * enum cudnnStatus_t.CUDNN_STATUS_NOT_SUPPORTED = 3000
-     * }
-     */
-    public static int CUDNN_STATUS_NOT_SUPPORTED() {
-        return CUDNN_STATUS_NOT_SUPPORTED;
     }
 
     private static class cudnnGetErrorString {
@@ -326,67 +156,6 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnGetLastErrorString", message, max_size);
             }
             mh$.invokeExact(message, max_size);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnGetProperty {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT,
-            cudnn_h.C_INT,
-            cudnn_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGetProperty");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGetProperty(libraryPropertyType type, int *value)
-     * }
-     */
-    public static FunctionDescriptor cudnnGetProperty$descriptor() {
-        return cudnnGetProperty.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGetProperty(libraryPropertyType type, int *value)
-     * }
-     */
-    public static MethodHandle cudnnGetProperty$handle() {
-        return cudnnGetProperty.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGetProperty(libraryPropertyType type, int *value)
-     * }
-     */
-    public static MemorySegment cudnnGetProperty$address() {
-        return cudnnGetProperty.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGetProperty(libraryPropertyType type, int *value)
-     * }
-     */
-    public static int cudnnGetProperty(int type, MemorySegment value) {
-        var mh$ = cudnnGetProperty.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnGetProperty", type, value);
-            }
-            return (int)mh$.invokeExact(type, value);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -610,15 +379,6 @@ public class cudnn_h extends cudnn_h$shared {
     public static int CUDNN_NOT_PROPAGATE_NAN() {
         return CUDNN_NOT_PROPAGATE_NAN;
     }
-    private static final int CUDNN_PROPAGATE_NAN = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum cudnnNanPropagation_t.CUDNN_PROPAGATE_NAN = 1
-     * }
-     */
-    public static int CUDNN_PROPAGATE_NAN() {
-        return CUDNN_PROPAGATE_NAN;
-    }
     private static final int CUDNN_TENSOR_NCHW = (int)0L;
     /**
      * {@snippet lang=c :
@@ -637,64 +397,6 @@ public class cudnn_h extends cudnn_h$shared {
     public static int CUDNN_ACTIVATION_RELU() {
         return CUDNN_ACTIVATION_RELU;
     }
-
-    private static class cudnnGraphVersionCheck {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGraphVersionCheck");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGraphVersionCheck(void)
-     * }
-     */
-    public static FunctionDescriptor cudnnGraphVersionCheck$descriptor() {
-        return cudnnGraphVersionCheck.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGraphVersionCheck(void)
-     * }
-     */
-    public static MethodHandle cudnnGraphVersionCheck$handle() {
-        return cudnnGraphVersionCheck.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGraphVersionCheck(void)
-     * }
-     */
-    public static MemorySegment cudnnGraphVersionCheck$address() {
-        return cudnnGraphVersionCheck.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnGraphVersionCheck(void)
-     * }
-     */
-    public static int cudnnGraphVersionCheck() {
-        var mh$ = cudnnGraphVersionCheck.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnGraphVersionCheck");
-            }
-            return (int)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
     private static final int CUDNN_CROSS_CORRELATION = (int)1L;
     /**
      * {@snippet lang=c :
@@ -703,15 +405,6 @@ public class cudnn_h extends cudnn_h$shared {
      */
     public static int CUDNN_CROSS_CORRELATION() {
         return CUDNN_CROSS_CORRELATION;
-    }
-    private static final int CUDNN_NON_DETERMINISTIC = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * enum cudnnDeterminism_t.CUDNN_NON_DETERMINISTIC = 0
-     * }
-     */
-    public static int CUDNN_NON_DETERMINISTIC() {
-        return CUDNN_NON_DETERMINISTIC;
     }
     private static final int CUDNN_DETERMINISTIC = (int)1L;
     /**
@@ -968,132 +661,6 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnAddTensor", handle, alpha, aDesc, A, beta, cDesc, C);
             }
             return (int)mh$.invokeExact(handle, alpha, aDesc, A, beta, cDesc, C);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnSetTensor {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnSetTensor");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnSetTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *valuePtr)
-     * }
-     */
-    public static FunctionDescriptor cudnnSetTensor$descriptor() {
-        return cudnnSetTensor.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnSetTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *valuePtr)
-     * }
-     */
-    public static MethodHandle cudnnSetTensor$handle() {
-        return cudnnSetTensor.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnSetTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *valuePtr)
-     * }
-     */
-    public static MemorySegment cudnnSetTensor$address() {
-        return cudnnSetTensor.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnSetTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *valuePtr)
-     * }
-     */
-    public static int cudnnSetTensor(MemorySegment handle, MemorySegment yDesc, MemorySegment y, MemorySegment valuePtr) {
-        var mh$ = cudnnSetTensor.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnSetTensor", handle, yDesc, y, valuePtr);
-            }
-            return (int)mh$.invokeExact(handle, yDesc, y, valuePtr);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnScaleTensor {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER,
-            cudnn_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnScaleTensor");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnScaleTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *alpha)
-     * }
-     */
-    public static FunctionDescriptor cudnnScaleTensor$descriptor() {
-        return cudnnScaleTensor.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnScaleTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *alpha)
-     * }
-     */
-    public static MethodHandle cudnnScaleTensor$handle() {
-        return cudnnScaleTensor.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnScaleTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *alpha)
-     * }
-     */
-    public static MemorySegment cudnnScaleTensor$address() {
-        return cudnnScaleTensor.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnScaleTensor(cudnnHandle_t handle, const cudnnTensorDescriptor_t yDesc, void *y, const void *alpha)
-     * }
-     */
-    public static int cudnnScaleTensor(MemorySegment handle, MemorySegment yDesc, MemorySegment y, MemorySegment alpha) {
-        var mh$ = cudnnScaleTensor.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnScaleTensor", handle, yDesc, y, alpha);
-            }
-            return (int)mh$.invokeExact(handle, yDesc, y, alpha);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1616,64 +1183,6 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnActivationForward", handle, activationDesc, alpha, xDesc, x, beta, yDesc, y);
             }
             return (int)mh$.invokeExact(handle, activationDesc, alpha, xDesc, x, beta, yDesc, y);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnOpsVersionCheck {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnOpsVersionCheck");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnOpsVersionCheck(void)
-     * }
-     */
-    public static FunctionDescriptor cudnnOpsVersionCheck$descriptor() {
-        return cudnnOpsVersionCheck.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnOpsVersionCheck(void)
-     * }
-     */
-    public static MethodHandle cudnnOpsVersionCheck$handle() {
-        return cudnnOpsVersionCheck.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnOpsVersionCheck(void)
-     * }
-     */
-    public static MemorySegment cudnnOpsVersionCheck$address() {
-        return cudnnOpsVersionCheck.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnOpsVersionCheck(void)
-     * }
-     */
-    public static int cudnnOpsVersionCheck() {
-        var mh$ = cudnnOpsVersionCheck.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnOpsVersionCheck");
-            }
-            return (int)mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2670,64 +2179,6 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnConvolutionBackwardData", handle, alpha, wDesc, w, dyDesc, dy, convDesc, algo, workSpace, workSpaceSizeInBytes, beta, dxDesc, dx);
             }
             return (int)mh$.invokeExact(handle, alpha, wDesc, w, dyDesc, dy, convDesc, algo, workSpace, workSpaceSizeInBytes, beta, dxDesc, dx);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudnnCnnVersionCheck {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudnn_h.C_INT    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnCnnVersionCheck");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnCnnVersionCheck(void)
-     * }
-     */
-    public static FunctionDescriptor cudnnCnnVersionCheck$descriptor() {
-        return cudnnCnnVersionCheck.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnCnnVersionCheck(void)
-     * }
-     */
-    public static MethodHandle cudnnCnnVersionCheck$handle() {
-        return cudnnCnnVersionCheck.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnCnnVersionCheck(void)
-     * }
-     */
-    public static MemorySegment cudnnCnnVersionCheck$address() {
-        return cudnnCnnVersionCheck.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * cudnnStatus_t cudnnCnnVersionCheck(void)
-     * }
-     */
-    public static int cudnnCnnVersionCheck() {
-        var mh$ = cudnnCnnVersionCheck.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudnnCnnVersionCheck");
-            }
-            return (int)mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
