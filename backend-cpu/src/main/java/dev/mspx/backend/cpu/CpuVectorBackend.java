@@ -19,6 +19,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -49,6 +50,13 @@ public final class CpuVectorBackend extends AbstractBackend {
 
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+  /**
+   * Floats as many as {@link #D} has lanes: widened to double with one conversion. (Splitting a full
+   * float vector with {@code convertShape(F2D, D, part)} takes a slow path: ten times slower.)
+   */
+  private static final VectorSpecies<Float> HALF =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
   private static final int L = S.length();
   private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -60,6 +68,8 @@ public final class CpuVectorBackend extends AbstractBackend {
   private final HostMemory memory;
   private final WorkerPool pool;
   private final VectorConvolution conv;
+  private final MaskAnalysis masks = new MaskAnalysis();
+  private float[] weights = new float[0];
 
   /** A backend named {@code cpu-vector} with one thread per available processor. */
   public CpuVectorBackend() {
@@ -121,6 +131,7 @@ public final class CpuVectorBackend extends AbstractBackend {
   public void close() {
     try {
       pool.close();
+      masks.clear();
     } finally {
       memory.close();
     }
@@ -148,18 +159,35 @@ public final class CpuVectorBackend extends AbstractBackend {
     return Math.toIntExact(t.shape().elements());
   }
 
-  /** {@code w ⊙ mask} (a copy of w without a mask). */
-  private static float[] maskedWeight(float[] w, float[] mask) {
+  /**
+   * {@code w ⊙ mask} in a scratch array reused across calls (weights change every step, so they are
+   * read every call; the copy is one bulk move, the product one vector pass).
+   */
+  private float[] maskedWeight(Tensor w, float[] mask) {
+    int n = elements(w);
+    if (weights.length < n) {
+      weights = new float[n];
+    }
+    float[] wv = weights;
+    MemorySegment.copy(seg(w), ValueLayout.JAVA_FLOAT, 0, wv, 0, n);
     if (mask != null) {
       int i = 0;
-      for (int bound = S.loopBound(w.length); i < bound; i += L) {
-        FloatVector.fromArray(S, w, i).mul(FloatVector.fromArray(S, mask, i)).intoArray(w, i);
+      for (int bound = S.loopBound(n); i < bound; i += L) {
+        FloatVector.fromArray(S, wv, i).mul(FloatVector.fromArray(S, mask, i)).intoArray(wv, i);
       }
-      for (; i < w.length; i++) {
-        w[i] *= mask[i];
+      for (; i < n; i++) {
+        wv[i] *= mask[i];
       }
     }
-    return w;
+    return wv;
+  }
+
+  /** The mask's values (null without a mask) and the taps it uses. */
+  private MaskAnalysis.Entry analyse(Conv2dOp op, Tensor mask) {
+    if (mask == null) {
+      return new MaskAnalysis.Entry(null, ConvTaps.used(null, 0, op.kernelHeight(), op.kernelWidth()));
+    }
+    return masks.of(mask, op.outChannels() * op.inChannels(), op.kernelHeight(), op.kernelWidth());
   }
 
   // ---------------------------------------------------------------- convolution
@@ -167,32 +195,29 @@ public final class CpuVectorBackend extends AbstractBackend {
   @Override
   protected synchronized void doConv2d(Conv2dOp op, Tensor x, Tensor w, Tensor mask, Tensor bias, Tensor y) {
     Shape s = x.shape();
-    float[] m = read(mask);
-    ConvTaps taps = ConvTaps.used(m, op.outChannels() * op.inChannels(), op.kernelHeight(), op.kernelWidth());
+    MaskAnalysis.Entry m = analyse(op, mask);
     conv.forward(
         seg(x), s.dim(0), op.inChannels(), op.outChannels(), s.dim(2), s.dim(3),
-        maskedWeight(read(w), m), taps, read(bias), seg(y));
+        maskedWeight(w, m.values()), m.taps(), read(bias), seg(y));
   }
 
   @Override
   protected synchronized void doConv2dBackwardData(Conv2dOp op, Tensor dy, Tensor w, Tensor mask, Tensor dx) {
     Shape s = dy.shape();
-    float[] m = read(mask);
-    ConvTaps taps = ConvTaps.used(m, op.outChannels() * op.inChannels(), op.kernelHeight(), op.kernelWidth());
+    MaskAnalysis.Entry m = analyse(op, mask);
     conv.backwardData(
         seg(dy), s.dim(0), op.inChannels(), op.outChannels(), s.dim(2), s.dim(3),
-        maskedWeight(read(w), m), taps, seg(dx));
+        maskedWeight(w, m.values()), m.taps(), seg(dx));
   }
 
   @Override
   protected synchronized void doConv2dBackwardFilter(
       Conv2dOp op, Tensor x, Tensor dy, Tensor mask, Tensor dw, Tensor dbias) {
     Shape s = x.shape();
-    float[] m = read(mask);
-    ConvTaps taps = ConvTaps.used(m, op.outChannels() * op.inChannels(), op.kernelHeight(), op.kernelWidth());
+    MaskAnalysis.Entry m = analyse(op, mask);
     conv.backwardFilter(
         seg(x), seg(dy), s.dim(0), op.inChannels(), op.outChannels(), s.dim(2), s.dim(3),
-        m, taps, seg(dw), dbias == null ? null : seg(dbias));
+        m.values(), m.taps(), seg(dw), dbias == null ? null : seg(dbias));
   }
 
   // ---------------------------------------------------------------- parallel ranges
@@ -408,12 +433,13 @@ public final class CpuVectorBackend extends AbstractBackend {
 
   /** {@code Σ x} or {@code Σ x²} over {@code [from, to)}, float products widened and summed in double. */
   private static double sumDouble(MemorySegment x, long from, long to, boolean squares) {
+    int lanes = HALF.length();
     DoubleVector acc0 = DoubleVector.zero(D), acc1 = acc0;
     long i = from;
-    for (long stop = vectorEnd(from, to); i < stop; i += L) {
-      FloatVector v = load(x, i);
-      DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
-      DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+    for (long stop = from + (to - from) / (2 * lanes) * (2 * lanes); i < stop; i += 2 * lanes) {
+      DoubleVector lo = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, i * 4, NATIVE).convertShape(VectorOperators.F2D, D, 0);
+      DoubleVector hi =
+          (DoubleVector) FloatVector.fromMemorySegment(HALF, x, (i + lanes) * 4, NATIVE).convertShape(VectorOperators.F2D, D, 0);
       if (squares) {
         acc0 = lo.fma(lo, acc0);
         acc1 = hi.fma(hi, acc1);

@@ -69,6 +69,7 @@ final class VectorConvolution {
   private float[] wt = new float[0];
   private float[] dyt = new float[0];
   private float[] dwt = new float[0];
+  private float[] dwOut = new float[0];
   private int[] pixelBase = new int[0];
   private final float[][] tiles;
   private final float[][] stages;
@@ -157,6 +158,15 @@ final class VectorConvolution {
               + " (-Dmspx.cpu.kernels=reference)");
     }
     return (int) floats;
+  }
+
+  /** {@code {0, stride, 2·stride, ...}}: the lanes of a gather down a column of stride {@code stride}. */
+  private static int[] strides(int stride) {
+    int[] m = new int[L];
+    for (int i = 0; i < L; i++) {
+      m[i] = i * stride;
+    }
+    return m;
   }
 
   private static int roundUp(int v, int m) {
@@ -252,6 +262,7 @@ final class VectorConvolution {
     int pixels = g.pixels();
     int chunks = (pixels + PIXEL_CHUNK - 1) / PIXEL_CHUNK;
     int hw = g.h * g.w;
+    int[] across = strides(coutP);
     float[] src = xp;
     int[] bases = pixelBase;
     pool.forEach(
@@ -262,7 +273,7 @@ final class VectorConvolution {
           float[] tile = tiles[worker] = grow(tiles[worker], (long) PIXEL_CHUNK * coutP, "output tile");
           computeTiles(src, bases, g.tapOffset, g.c, packed, coutP, p0, p1, tile);
           float[] row = stages[worker] = grow(stages[worker], PIXEL_CHUNK, "output row");
-          unpack(tile, p0, p1, hw, cout, coutP, bias, out, row);
+          unpack(tile, p0, p1, hw, cout, coutP, bias, out, row, across);
         });
   }
 
@@ -275,11 +286,12 @@ final class VectorConvolution {
     float[] dst = xp;
     int[] bases = pixelBase;
     int floats = g.c * g.h * g.w;
-    pool.forEach(g.n, (b, worker) -> packImage(stage(in, b, floats, worker), g, b, dst, bases));
+    int[] down = strides(g.h * g.w);
+    pool.forEach(g.n, (b, worker) -> packImage(stage(in, b, floats, worker), g, b, dst, bases, down));
   }
 
   /** Image b from its staged {@code [C][H][W]} copy into the padded {@code [Hp][Wp][C]} layout. */
-  private static void packImage(float[] src, Layout g, int b, float[] dst, int[] bases) {
+  private static void packImage(float[] src, Layout g, int b, float[] dst, int[] bases, int[] down) {
     int c = g.c, h = g.h, w = g.w, wp = g.wp, hw = h * w;
     int rowFloats = wp * c;
     int image = b * g.hp * rowFloats;
@@ -292,11 +304,16 @@ final class VectorConvolution {
       }
       Arrays.fill(dst, row, row + g.left * c, 0f);
       Arrays.fill(dst, row + (g.left + w) * c, row + rowFloats, 0f);
-      // Writes run along the channels (contiguous); reads stride by H·W within the staged image.
+      // Each pixel's channels are a column of the staged image (stride H·W): gathered a vector at a
+      // time, stored contiguously.
       int d = row + g.left * c;
       for (int j = 0; j < w; j++) {
         int sp = i * w + j;
-        for (int ch = 0; ch < c; ch++, d++) {
+        int ch = 0;
+        for (; ch + L <= c; ch += L, d += L) {
+          FloatVector.fromArray(S, src, ch * hw + sp, down, 0).intoArray(dst, d);
+        }
+        for (; ch < c; ch++, d++) {
           dst[d] = src[ch * hw + sp];
         }
       }
@@ -335,7 +352,8 @@ final class VectorConvolution {
    * into {@code row} and written with one bulk copy.
    */
   private static void unpack(
-      float[] tile, int p0, int p1, int hw, int cout, int coutP, float[] bias, MemorySegment out, float[] row) {
+      float[] tile, int p0, int p1, int hw, int cout, int coutP, float[] bias, MemorySegment out, float[] row,
+      int[] across) {
     int p = p0;
     while (p < p1) {
       int b = p / hw;
@@ -344,7 +362,11 @@ final class VectorConvolution {
       int s0 = (p - p0) * coutP;
       for (int o = 0; o < cout; o++) {
         float add = bias == null ? 0f : bias[o];
-        for (int q = 0, s = s0 + o; q < len; q++, s += coutP) {
+        int q = 0;
+        for (; q + L <= len; q += L) {
+          FloatVector.fromArray(S, tile, s0 + o + q * coutP, across, 0).add(add).intoArray(row, q);
+        }
+        for (int s = s0 + o + q * coutP; q < len; q++, s += coutP) {
           row[q] = tile[s] + add;
         }
         MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, (((long) b * cout + o) * hw + q0) * 4, len);
@@ -510,7 +532,8 @@ final class VectorConvolution {
     if (t > 0) {
       pack(x, g);
     }
-    pool.forEach(n, (b, worker) -> transposeImage(stage(dyIn, b, co * hw, worker), b, co, coP, hw, grad));
+    int[] down = strides(hw);
+    pool.forEach(n, (b, worker) -> transposeImage(stage(dyIn, b, co * hw, worker), b, co, coP, hw, grad, down));
     int rows = t * ci;
     dwt = grow(dwt, (long) rows * coP, "filter gradient");
     float[] acc = dwt;
@@ -546,20 +569,25 @@ final class VectorConvolution {
             }
           });
     }
-    writeFilterGradient(dw, acc, taps, ci, co, coP, mask);
+    dwOut = grow(dwOut, (long) co * ci * taps.kernelHeight * taps.kernelWidth, "filter gradient");
+    writeFilterGradient(dw, acc, taps, ci, co, coP, mask, dwOut);
     if (dbias != null) {
       writeBiasGradient(dbias, grad, pixels, co, coP);
     }
   }
 
   /** Image b of {@code dy}, staged as {@code [co][hw]}, as rows {@code [pixel][coP]}, padding lanes zero. */
-  private static void transposeImage(float[] src, int b, int co, int coP, int hw, float[] dst) {
+  private static void transposeImage(float[] src, int b, int co, int coP, int hw, float[] dst, int[] down) {
     int d = b * hw * coP;
     for (int q = 0; q < hw; q++) {
-      for (int o = 0; o < co; o++, d++) {
+      int o = 0;
+      for (; o + L <= co; o += L, d += L) {
+        FloatVector.fromArray(S, src, o * hw + q, down, 0).intoArray(dst, d);
+      }
+      for (; o < co; o++, d++) {
         dst[d] = src[o * hw + q];
       }
-      for (int o = co; o < coP; o++, d++) {
+      for (; o < coP; o++, d++) {
         dst[d] = 0f;
       }
     }
@@ -696,9 +724,10 @@ final class VectorConvolution {
 
   /** {@code dw [co, ci, kh, kw]}: the used taps' sums times the mask, zero elsewhere. */
   private static void writeFilterGradient(
-      MemorySegment dw, float[] acc, ConvTaps taps, int ci, int co, int coP, float[] mask) {
+      MemorySegment dw, float[] acc, ConvTaps taps, int ci, int co, int coP, float[] mask, float[] out) {
     int khw = taps.kernelHeight * taps.kernelWidth;
-    float[] out = new float[co * ci * khw];
+    int size = co * ci * khw;
+    Arrays.fill(out, 0, size, 0f);
     for (int k = 0; k < taps.count(); k++) {
       int kidx = taps.kernelIndex(k);
       for (int c = 0; c < ci; c++) {
@@ -710,7 +739,7 @@ final class VectorConvolution {
         }
       }
     }
-    MemorySegment.copy(out, 0, dw, ValueLayout.JAVA_FLOAT, 0, out.length);
+    MemorySegment.copy(out, 0, dw, ValueLayout.JAVA_FLOAT, 0, size);
   }
 
   /** {@code dbias[o] = Σ dy[·, o, ·, ·]}, in pixel blocks of {@value #PIXEL_BLOCK}. */
