@@ -633,8 +633,8 @@ public final class CpuVectorBackend extends AbstractBackend {
       FloatVector v = FloatVector.fromMemorySegment(S, z, (at + (long) l * hw) * 4, NATIVE, m);
       sum = sum.add(v.sub(max).lanewise(VectorOperators.EXP));
     }
-    // Lanes outside the image are 0 - max = exp(-inf)... keep them finite for LOG: set them to 1.
-    return sum.blend(FloatVector.broadcast(S, 1f), m.not());
+    // Lanes past the image hold exp(0 - 0) sums: finite, and never stored.
+    return sum;
   }
 
   @Override
@@ -652,10 +652,17 @@ public final class CpuVectorBackend extends AbstractBackend {
           for (int p = 0; p < hw; p += L) {
             VectorMask<Float> m = S.indexInRange(p, hw);
             FloatVector max = maxOver(z, first + p, hw, levels, m);
-            FloatVector sum = sumExp(z, first + p, hw, levels, m, max);
+            // exp(z - max) goes into dlogits on the way, so that the last pass only scales it.
+            FloatVector sum = FloatVector.zero(S);
+            for (int l = 0; l < levels; l++) {
+              long at = (first + (long) l * hw + p) * 4;
+              FloatVector e = FloatVector.fromMemorySegment(S, z, at, NATIVE, m).sub(max).lanewise(VectorOperators.EXP);
+              e.intoMemorySegment(out, at, NATIVE, m);
+              sum = sum.add(e);
+            }
             long sub = (long) plane * hw + p;
             FloatVector d = FloatVector.fromMemorySegment(S, g, sub * 4, NATIVE, m);
-            FloatVector scale = d.div(sum);
+            FloatVector scale = d.div(sum.blend(FloatVector.broadcast(S, 1f), m.not()));
             int lanes = Math.min(L, hw - p);
             java.util.Arrays.fill(tv, -1f);
             for (int k = 0; k < lanes; k++) {
@@ -664,7 +671,7 @@ public final class CpuVectorBackend extends AbstractBackend {
             FloatVector target = FloatVector.fromArray(S, tv, 0);
             for (int l = 0; l < levels; l++) {
               long at = (first + (long) l * hw + p) * 4;
-              FloatVector e = FloatVector.fromMemorySegment(S, z, at, NATIVE, m).sub(max).lanewise(VectorOperators.EXP);
+              FloatVector e = FloatVector.fromMemorySegment(S, out, at, NATIVE, m);
               FloatVector r = e.mul(scale).sub(d, target.compare(VectorOperators.EQ, (float) l));
               r.intoMemorySegment(out, at, NATIVE, m);
             }
