@@ -43,7 +43,34 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     quietLogging();
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line, with errors a user can act on (bad input, a missing dataset or library, a
+   * diverged run) printed as one line and exit code 1, and anything else with its stack trace.
+   */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          if (isUserError(e)) {
+            line.getErr().println("mspx: " + e.getMessage());
+            line.getErr().flush();
+            return 1;
+          }
+          throw e;
+        });
+    return cli;
+  }
+
+  private static boolean isUserError(Exception e) {
+    return e instanceof IllegalArgumentException
+        || e instanceof dev.mspx.api.BackendUnavailableException
+        || e instanceof dev.mspx.core.data.DatasetException
+        || e instanceof dev.mspx.core.CheckpointException
+        || e instanceof dev.mspx.core.TrainingDivergedException
+        || e instanceof java.io.IOException;
   }
 
   /**
