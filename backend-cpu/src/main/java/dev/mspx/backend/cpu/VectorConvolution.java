@@ -59,8 +59,11 @@ final class VectorConvolution {
   /** Pixels summed in registers before a block sum is added (backward-filter, bias gradient). */
   static final int PIXEL_BLOCK = 256;
 
-  /** Output pixels per task of the forward loop: a few tiles, so that both cores stay busy. */
-  private static final int PIXEL_CHUNK = 32 * MR;
+  /** Most register tiles per task of the forward loop (its output tile stays in L2). */
+  private static final int CHUNK_TILES = 32;
+
+  /** Fewest tasks per thread of the forward loop, so that a descheduled thread's share is small. */
+  private static final int CHUNKS_PER_THREAD = 8;
 
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -260,7 +263,11 @@ final class VectorConvolution {
     }
     pack(in, g);
     int pixels = g.pixels();
-    int chunks = (pixels + PIXEL_CHUNK - 1) / PIXEL_CHUNK;
+    int tilesCount = (pixels + MR - 1) / MR;
+    int chunkTiles =
+        Math.max(1, Math.min(CHUNK_TILES, tilesCount / (CHUNKS_PER_THREAD * pool.threads())));
+    int chunkPixels = chunkTiles * MR;
+    int chunks = (pixels + chunkPixels - 1) / chunkPixels;
     int hw = g.h * g.w;
     int[] across = strides(coutP);
     float[] src = xp;
@@ -268,11 +275,11 @@ final class VectorConvolution {
     pool.forEach(
         chunks,
         (chunk, worker) -> {
-          int p0 = chunk * PIXEL_CHUNK;
-          int p1 = Math.min(pixels, p0 + PIXEL_CHUNK);
-          float[] tile = tiles[worker] = grow(tiles[worker], (long) PIXEL_CHUNK * coutP, "output tile");
+          int p0 = chunk * chunkPixels;
+          int p1 = Math.min(pixels, p0 + chunkPixels);
+          float[] tile = tiles[worker] = grow(tiles[worker], (long) chunkPixels * coutP, "output tile");
           computeTiles(src, bases, g.tapOffset, g.c, packed, coutP, p0, p1, tile);
-          float[] row = stages[worker] = grow(stages[worker], PIXEL_CHUNK, "output row");
+          float[] row = stages[worker] = grow(stages[worker], chunkPixels, "output row");
           unpack(tile, p0, p1, hw, cout, coutP, bias, out, row, across);
         });
   }
