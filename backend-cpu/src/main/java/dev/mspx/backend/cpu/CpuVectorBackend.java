@@ -273,7 +273,8 @@ public final class CpuVectorBackend extends AbstractBackend {
     int n = s.dim(0);
     long half = (long) s.dim(1) * s.dim(2) * s.dim(3);
     MemorySegment p = seg(pre), o = seg(out);
-    // Sample b's tanh half starts at 2b·half, its sigmoid half at (2b+1)·half, its output at b·half.
+    // Output element i of sample b = i / half reads its tanh input at i + b·half (the sample's
+    // first half of pre) and its sigmoid input another half further on.
     parallel(
         n * half,
         (from, to) -> {
@@ -281,16 +282,15 @@ public final class CpuVectorBackend extends AbstractBackend {
           while (i < to) {
             long b = i / half;
             long end = Math.min(to, (b + 1) * half);
-            long a = b * half; // output offset of the sample; input offsets follow
-            long da = a; // tanh input = i + da, sigmoid input = i + da + half
+            long shift = b * half;
             long stop = vectorEnd(i, end);
             for (; i < stop; i += L) {
-              FloatVector t = load(p, i + da).lanewise(VectorOperators.TANH);
-              store(t.mul(sigmoid(load(p, i + da + half))), o, i);
+              FloatVector t = load(p, i + shift).lanewise(VectorOperators.TANH);
+              store(t.mul(sigmoid(load(p, i + shift + half))), o, i);
             }
             for (; i < end; i++) {
-              double t = Math.tanh(p.getAtIndex(F, i + da));
-              o.setAtIndex(F, i, (float) (t * sigmoid(p.getAtIndex(F, i + da + half))));
+              double t = Math.tanh(p.getAtIndex(F, i + shift));
+              o.setAtIndex(F, i, (float) (t * sigmoid(p.getAtIndex(F, i + shift + half))));
             }
           }
         });
@@ -310,21 +310,21 @@ public final class CpuVectorBackend extends AbstractBackend {
           while (i < to) {
             long b = i / half;
             long end = Math.min(to, (b + 1) * half);
-            long da = b * half;
+            long shift = b * half; // as in doGate
             long stop = vectorEnd(i, end);
             for (; i < stop; i += L) {
-              FloatVector t = load(p, i + da).lanewise(VectorOperators.TANH);
-              FloatVector sg = sigmoid(load(p, i + da + half));
+              FloatVector t = load(p, i + shift).lanewise(VectorOperators.TANH);
+              FloatVector sg = sigmoid(load(p, i + shift + half));
               FloatVector g = load(d, i);
-              store(g.mul(sg).mul(one.sub(t.mul(t))), o, i + da);
-              store(g.mul(t).mul(sg).mul(one.sub(sg)), o, i + da + half);
+              store(g.mul(sg).mul(one.sub(t.mul(t))), o, i + shift);
+              store(g.mul(t).mul(sg).mul(one.sub(sg)), o, i + shift + half);
             }
             for (; i < end; i++) {
-              double t = Math.tanh(p.getAtIndex(F, i + da));
-              double sg = sigmoid(p.getAtIndex(F, i + da + half));
+              double t = Math.tanh(p.getAtIndex(F, i + shift));
+              double sg = sigmoid(p.getAtIndex(F, i + shift + half));
               double g = d.getAtIndex(F, i);
-              o.setAtIndex(F, i + da, (float) (g * sg * (1 - t * t)));
-              o.setAtIndex(F, i + da + half, (float) (g * t * sg * (1 - sg)));
+              o.setAtIndex(F, i + shift, (float) (g * sg * (1 - t * t)));
+              o.setAtIndex(F, i + shift + half, (float) (g * t * sg * (1 - sg)));
             }
           }
         });

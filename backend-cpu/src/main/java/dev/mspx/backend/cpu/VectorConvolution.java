@@ -18,7 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * then lie along the vector lanes, and an output pixel's input for one tap is the {@code C} contiguous
  * floats at a fixed offset from the pixel's own base: the padding takes care of the borders, so the
  * inner loop has no bounds logic and no im2col matrix is ever built. The copy costs {@code N·H·W·C}
- * moves against {@code N·H·W·Cout·taps·C} multiply-adds.
+ * moves against {@code N·H·W·Cout·taps·C} multiply-adds. Only the taps the mask uses ({@link
+ * ConvTaps}) are packed and visited, and the padding covers only their offsets, so a 5×5 vertical-stack
+ * kernel costs 15 taps and a horizontal one 3 (2 in the first layer); a 1×1 convolution is a plain
+ * GEMM of the pixels by the weight.
  *
  * <h2>Register tile</h2>
  *
@@ -35,10 +38,16 @@ import jdk.incubator.vector.VectorSpecies;
  * are (tap, input channel) pairs, lanes are output channels, and each row's input is read at its tap's
  * offset from every pixel's base.
  *
+ * <h2>Threads</h2>
+ *
+ * The copies run one image per task; the forward loop one chunk of register tiles per task (at least
+ * eight per thread); backward-filter one group of tiles × one block of output channels per task, each
+ * sweeping all pixels in blocks so that a block's gradient rows are reused from L2 by the whole group.
+ *
  * <h2>Accumulation order (float32)</h2>
  *
  * Forward and backward-data: one FMA chain per output element, taps in row-major kernel order, input
- * channels ascending within a tap. Backward-filter and the bias gradient: pixels in order {@code (n, h,
+ * channels ascending within a tap; the bias is added to the finished sum. Backward-filter and the bias gradient: pixels in order {@code (n, h,
  * w)}, summed in blocks of {@value #PIXEL_BLOCK} in registers, the block sums added in order. The
  * order never depends on the thread count or on which thread ran a task, so results are reproducible
  * bit for bit.
