@@ -73,7 +73,8 @@ class CpuVectorConformanceTest extends BackendConformanceSuite {
         new WideCase("1x1 65->64, last input channel off, 5x6", 2, 65, 64, 5, 6, 1, MaskKind.LAST_CHANNEL_OFF),
         new WideCase("1x1 64->256 at 4x4", 1, 64, 256, 4, 4, 1, MaskKind.NONE),
         new WideCase("3x3 3->80 (one 4-vector block and one vector), random mask", 2, 3, 80, 6, 5, 3, MaskKind.RANDOM),
-        new WideCase("3x3 70->20 on a 2x3 image", 2, 70, 20, 2, 3, 3, MaskKind.NONE));
+        new WideCase("3x3 70->20 on a 2x3 image", 2, 70, 20, 2, 3, 3, MaskKind.NONE),
+        new WideCase("5x5 64->128 vertical B, one 11x13 image (copied in row bands)", 1, 64, 128, 11, 13, 5, MaskKind.VERTICAL_B));
   }
 
   private double[] mask(WideCase c) {
@@ -172,6 +173,57 @@ class CpuVectorConformanceTest extends BackendConformanceSuite {
       if (c.mask() != MaskKind.NONE && m[i] == 0 && actual.get(2)[i] != 0) {
         throw new AssertionError(op + ": dw" + index(c.op().weightShape(), i) + " = " + actual.get(2)[i] + " where the mask is 0" + where());
       }
+    }
+  }
+
+  /**
+   * Softmax cross-entropy, its gradient and sampling on one large plane of 256 levels, which the
+   * vector backend splits into pixel ranges across threads (the suite's planes are 6 pixels).
+   */
+  @org.junit.jupiter.api.Test
+  public void largePlanesOfLogitsMatchTheReferenceBackend() {
+    int n = 1, levels = 256, h = 24, w = 21, hw = h * w;
+    Shape logitShape = Shape.nchw(n, levels, h, w);
+    Shape subpixels = Shape.nchw(n, 1, h, w);
+    double[] logits = HostData.uniform(random, levels * hw, -4, 4);
+    double[] targets = HostData.targets(random, hw, levels);
+    double[] dnll = HostData.uniform(random, hw, -1, 1);
+    double[] uniforms = HostData.unitUniforms(random, hw);
+    List<double[]> expected;
+    try (Backend reference = new CpuReferenceBackend()) {
+      expected = likelihood(reference, logitShape, subpixels, logits, targets, dnll, uniforms);
+    }
+    List<double[]> actual = likelihood(backend, logitShape, subpixels, logits, targets, dnll, uniforms);
+    expectCloseValues("softmaxCrossEntropy", "nll", subpixels, tolerances().softmax(), expected.get(0), actual.get(0));
+    expectCloseValues(
+        "softmaxCrossEntropyBackward", "dlogits", logitShape, tolerances().softmax(), expected.get(1), actual.get(1));
+    int differ = 0;
+    for (int k = 0; k < hw; k++) {
+      differ += expected.get(2)[k] == actual.get(2)[k] ? 0 : 1;
+    }
+    // Both draw by the inverse CDF in double from the same uniforms: only a u within rounding of a
+    // CDF boundary could tip, so at most a handful of 504 draws may differ.
+    if (differ > 2) {
+      throw new AssertionError("sampleCategorical: " + differ + " of " + hw + " draws differ from the reference" + where());
+    }
+  }
+
+  private List<double[]> likelihood(
+      Backend b, Shape logitShape, Shape subpixels, double[] logits, double[] targets, double[] dnll, double[] uniforms) {
+    try (Tensor lt = put(b, "logits", logitShape, logits);
+        Tensor tt = b.allocate(subpixels, dev.mspx.api.DType.UINT8, "targets");
+        Tensor dt = put(b, "dnll", subpixels, dnll);
+        Tensor ut = put(b, "uniforms", subpixels, uniforms);
+        Tensor nll = b.allocate(subpixels, dev.mspx.api.DType.FLOAT32, "nll");
+        Tensor dl = b.allocate(logitShape, dev.mspx.api.DType.FLOAT32, "dlogits");
+        Tensor drawn = b.allocate(subpixels, dev.mspx.api.DType.UINT8, "drawn")) {
+      try (HostTensor h = HostData.toHost(host, subpixels, dev.mspx.api.DType.UINT8, targets, "targets@staging")) {
+        b.copyFromHost(h, tt);
+      }
+      b.softmaxCrossEntropy(lt, tt, nll);
+      b.softmaxCrossEntropyBackward(lt, tt, dt, dl);
+      b.sampleCategorical(lt, ut, drawn);
+      return List.of(get(b, nll), get(b, dl), get(b, drawn));
     }
   }
 

@@ -243,6 +243,29 @@ public final class CpuVectorBackend extends AbstractBackend {
     pool.forEach(count, (k, worker) -> body.run(k * per, Math.min(n, (k + 1) * per)));
   }
 
+  /** A kernel over pixels {@code [p0, p1)} of one {@code (n, c)} plane of sub-pixels. */
+  @FunctionalInterface
+  private interface PlaneRange {
+    void run(int plane, int p0, int p1);
+  }
+
+  /**
+   * Runs {@code body} over every plane, split into whole-vector pixel ranges when there are fewer
+   * planes than tasks the pool wants (one large image when sampling).
+   */
+  private void forEachPlane(int planes, int hw, PlaneRange body) {
+    int vectors = (hw + L - 1) / L;
+    int parts = Math.max(1, Math.min(vectors / 4, (8 * pool.threads() + planes - 1) / planes));
+    pool.forEach(
+        planes * parts,
+        (task, worker) -> {
+          int plane = task / parts, part = task % parts;
+          int p0 = (int) ((long) vectors * part / parts) * L;
+          int p1 = Math.min(hw, (int) ((long) vectors * (part + 1) / parts) * L);
+          body.run(plane, p0, p1);
+        });
+  }
+
   private static FloatVector load(MemorySegment s, long index) {
     return FloatVector.fromMemorySegment(S, s, index * 4, NATIVE);
   }
@@ -598,12 +621,13 @@ public final class CpuVectorBackend extends AbstractBackend {
     int planes = s.dim(0) * s.dim(1), hw = s.dim(2) * s.dim(3), levels = logits.shape().dim(1) / s.dim(1);
     checkTargets(targets, levels);
     MemorySegment z = seg(logits), t = seg(targets), out = seg(nll);
-    pool.forEach(
+    forEachPlane(
         planes,
-        (plane, worker) -> {
+        hw,
+        (plane, p0, p1) -> {
           long first = (long) plane * levels * hw;
           float[] zt = new float[L];
-          for (int p = 0; p < hw; p += L) {
+          for (int p = p0; p < p1; p += L) {
             VectorMask<Float> m = S.indexInRange(p, hw);
             FloatVector max = maxOver(z, first + p, hw, levels, m);
             FloatVector sum = sumExp(z, first + p, hw, levels, m, max);
@@ -644,12 +668,13 @@ public final class CpuVectorBackend extends AbstractBackend {
     int planes = s.dim(0) * s.dim(1), hw = s.dim(2) * s.dim(3), levels = logits.shape().dim(1) / s.dim(1);
     checkTargets(targets, levels);
     MemorySegment z = seg(logits), t = seg(targets), g = seg(dnll), out = seg(dlogits);
-    pool.forEach(
+    forEachPlane(
         planes,
-        (plane, worker) -> {
+        hw,
+        (plane, p0, p1) -> {
           long first = (long) plane * levels * hw;
           float[] tv = new float[L];
-          for (int p = 0; p < hw; p += L) {
+          for (int p = p0; p < p1; p += L) {
             VectorMask<Float> m = S.indexInRange(p, hw);
             FloatVector max = maxOver(z, first + p, hw, levels, m);
             // exp(z - max) goes into dlogits on the way, so that the last pass only scales it.
@@ -685,11 +710,12 @@ public final class CpuVectorBackend extends AbstractBackend {
     int planes = s.dim(0) * s.dim(1), hw = s.dim(2) * s.dim(3), levels = logits.shape().dim(1) / s.dim(1);
     MemorySegment z = seg(logits), u = seg(uniforms), o = seg(out);
     // Inverse CDF in double, as the reference: sampling is a sliver of the work and must agree.
-    pool.forEach(
+    forEachPlane(
         planes,
-        (plane, worker) -> {
+        hw,
+        (plane, p0, p1) -> {
           long first = (long) plane * levels * hw;
-          for (int p = 0; p < hw; p++) {
+          for (int p = p0; p < p1; p++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int l = 0; l < levels; l++) {
               max = Math.max(max, z.getAtIndex(F, first + (long) l * hw + p));

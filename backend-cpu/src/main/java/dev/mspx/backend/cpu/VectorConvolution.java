@@ -293,7 +293,11 @@ final class VectorConvolution {
         });
   }
 
-  /** The padded channels-last copy of {@code in} and every output pixel's base offset into it. */
+  /**
+   * The padded channels-last copy of {@code in} and every output pixel's base offset into it, in
+   * tasks of one band of padded rows of one image (a few bands per image when there are few images,
+   * as when sampling one large image).
+   */
   private void pack(MemorySegment in, Layout g) {
     xp = grow(xp, g.paddedFloats(), "padded input");
     if (pixelBase.length < g.pixels()) {
@@ -301,17 +305,31 @@ final class VectorConvolution {
     }
     float[] dst = xp;
     int[] bases = pixelBase;
-    int floats = g.c * g.h * g.w;
-    int[] down = strides(g.h * g.w);
-    pool.forEach(g.n, (b, worker) -> packImage(stage(in, b, floats, worker), g, b, dst, bases, down));
+    int bands = Math.max(1, Math.min(g.hp, (4 * pool.threads() + g.n - 1) / g.n));
+    pool.forEach(
+        g.n * bands,
+        (task, worker) -> {
+          int b = task / bands, band = task % bands;
+          int ip0 = (int) ((long) g.hp * band / bands), ip1 = (int) ((long) g.hp * (band + 1) / bands);
+          packBand(in, g, b, ip0, ip1, dst, bases, worker);
+        });
   }
 
-  /** Image b from its staged {@code [C][H][W]} copy into the padded {@code [Hp][Wp][C]} layout. */
-  private static void packImage(float[] src, Layout g, int b, float[] dst, int[] bases, int[] down) {
-    int c = g.c, h = g.h, w = g.w, wp = g.wp, hw = h * w;
+  /** Padded rows {@code [ip0, ip1)} of image b, and the base offsets of the output pixels in them. */
+  private void packBand(MemorySegment in, Layout g, int b, int ip0, int ip1, float[] dst, int[] bases, int worker) {
+    int c = g.c, h = g.h, w = g.w, wp = g.wp;
+    int i0 = Math.max(0, ip0 - g.top), i1 = Math.min(h, ip1 - g.top), rows = Math.max(0, i1 - i0);
+    // Stage the band's input rows as [C][rows][W] (one bulk copy per channel), then gather each
+    // pixel's channels down that column, a vector at a time, and store them contiguously.
+    int plane = rows * w;
+    float[] src = stages[worker] = grow(stages[worker], (long) c * plane, "staging");
+    for (int ch = 0; ch < c && rows > 0; ch++) {
+      MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, (((long) b * c + ch) * h + i0) * w * 4, src, ch * plane, plane);
+    }
+    int[] down = strides(plane);
     int rowFloats = wp * c;
     int image = b * g.hp * rowFloats;
-    for (int ip = 0; ip < g.hp; ip++) {
+    for (int ip = ip0; ip < ip1; ip++) {
       int row = image + ip * rowFloats;
       int i = ip - g.top;
       if (i < 0 || i >= h) {
@@ -320,21 +338,17 @@ final class VectorConvolution {
       }
       Arrays.fill(dst, row, row + g.left * c, 0f);
       Arrays.fill(dst, row + (g.left + w) * c, row + rowFloats, 0f);
-      // Each pixel's channels are a column of the staged image (stride H·W): gathered a vector at a
-      // time, stored contiguously.
       int d = row + g.left * c;
       for (int j = 0; j < w; j++) {
-        int sp = i * w + j;
+        int sp = (i - i0) * w + j;
         int ch = 0;
         for (; ch + L <= c; ch += L, d += L) {
-          FloatVector.fromArray(S, src, ch * hw + sp, down, 0).intoArray(dst, d);
+          FloatVector.fromArray(S, src, ch * plane + sp, down, 0).intoArray(dst, d);
         }
         for (; ch < c; ch++, d++) {
-          dst[d] = src[ch * hw + sp];
+          dst[d] = src[ch * plane + sp];
         }
       }
-    }
-    for (int i = 0; i < h; i++) {
       for (int j = 0; j < w; j++) {
         bases[(b * h + i) * w + j] = ((b * g.hp + i) * wp + j) * c;
       }
