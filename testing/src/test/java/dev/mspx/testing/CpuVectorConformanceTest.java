@@ -66,6 +66,7 @@ class CpuVectorConformanceTest extends BackendConformanceSuite {
   static Stream<WideCase> wideCases() {
     return Stream.of(
         new WideCase("3x3 64->64, 3 images of 9x7 (partial last tile)", 3, 64, 64, 9, 7, 3, MaskKind.NONE),
+        new WideCase("3x3 64->64, 9 images of 7x7 (images shared out whole)", 9, 64, 64, 7, 7, 3, MaskKind.NONE),
         new WideCase("5x5 64->128 vertical B at 7x7", 2, 64, 128, 7, 7, 5, MaskKind.VERTICAL_B),
         new WideCase("5x5 1->128 vertical A at 7x7", 2, 1, 128, 7, 7, 5, MaskKind.VERTICAL_A),
         new WideCase("5x5 1->128 horizontal A at 7x7", 2, 1, 128, 7, 7, 5, MaskKind.HORIZONTAL_A),

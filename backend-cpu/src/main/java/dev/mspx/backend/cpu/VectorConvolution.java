@@ -270,28 +270,59 @@ final class VectorConvolution {
       writeBiasOnly(out, g.n, cout, g.h * g.w, bias);
       return;
     }
+    int hw = g.h * g.w;
+    int[] across = strides(coutP);
+    xp = grow(xp, g.paddedFloats(), "padded input");
+    if (pixelBase.length < g.pixels()) {
+      pixelBase = new int[g.pixels()];
+    }
+    float[] src = xp;
+    int[] bases = pixelBase;
+    int threads = pool.threads();
+    if (g.n >= 2 * threads) {
+      // Enough images: each task copies its own images in and convolves them, so the padded copy
+      // is still in that core's cache when the micro-kernel reads it, and one loop does it all.
+      int perTask = Math.max(1, Math.min(g.n / (2 * threads), (CHUNK_TILES * MR + hw - 1) / hw));
+      int tasks = (g.n + perTask - 1) / perTask;
+      pool.forEach(
+          tasks,
+          (task, worker) -> {
+            int b0 = task * perTask, b1 = Math.min(g.n, b0 + perTask);
+            for (int b = b0; b < b1; b++) {
+              packBand(in, g, b, 0, g.hp, src, bases, worker);
+            }
+            convolvePixels(g, packed, cout, coutP, bias, out, across, b0 * hw, b1 * hw, CHUNK_TILES * MR, worker);
+          });
+      return;
+    }
+    // Few (large) images: copy them in row bands first, then convolve chunks of tiles.
     pack(in, g);
     int pixels = g.pixels();
     int tilesCount = (pixels + MR - 1) / MR;
-    int chunkTiles =
-        Math.max(1, Math.min(CHUNK_TILES, tilesCount / (CHUNKS_PER_THREAD * pool.threads())));
+    int chunkTiles = Math.max(1, Math.min(CHUNK_TILES, tilesCount / (CHUNKS_PER_THREAD * threads)));
     int chunkPixels = chunkTiles * MR;
     int chunks = (pixels + chunkPixels - 1) / chunkPixels;
-    int hw = g.h * g.w;
-    int[] across = strides(coutP);
-    float[] src = xp;
-    int[] bases = pixelBase;
     pool.forEach(
         chunks,
         (chunk, worker) -> {
           int p0 = chunk * chunkPixels;
-          int p1 = Math.min(pixels, p0 + chunkPixels);
-          float[] tile = tiles[worker] = grow(tiles[worker], (long) chunkPixels * coutP, "output tile");
-          computeTiles(src, bases, g.tapOffset, g.c, packed, coutP, p0, p1, tile);
-          float[] row = stages[worker] = grow(stages[worker], chunkPixels, "output row");
-          unpack(tile, p0, p1, hw, cout, coutP, bias, out, row, across);
+          convolvePixels(g, packed, cout, coutP, bias, out, across, p0, Math.min(pixels, p0 + chunkPixels), chunkPixels, worker);
         });
   }
+
+  /** Output pixels {@code [p0, p1)}, computed and written back {@code chunk} pixels at a time. */
+  private void convolvePixels(
+      Layout g, float[] packed, int cout, int coutP, float[] bias, MemorySegment out, int[] across,
+      int p0, int p1, int chunk, int worker) {
+    float[] tile = tiles[worker] = grow(tiles[worker], (long) chunk * coutP, "output tile");
+    float[] row = stages[worker] = grow(stages[worker], chunk, "output row");
+    for (int q0 = p0; q0 < p1; q0 += chunk) {
+      int q1 = Math.min(p1, q0 + chunk);
+      computeTiles(xp, pixelBase, g.tapOffset, g.c, packed, coutP, q0, q1, tile);
+      unpack(tile, q0, q1, g.h * g.w, cout, coutP, bias, out, row, across);
+    }
+  }
+
 
   /**
    * The padded channels-last copy of {@code in} and every output pixel's base offset into it, in
