@@ -105,11 +105,6 @@ final class VectorConvolution {
     return st;
   }
 
-  /** Vector lanes of the species in use (16 with AVX-512). */
-  static int lanes() {
-    return L;
-  }
-
   // ================================================================ geometry
 
   /**
