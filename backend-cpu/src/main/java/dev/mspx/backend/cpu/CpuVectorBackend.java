@@ -281,14 +281,7 @@ public final class CpuVectorBackend extends AbstractBackend {
 
   // ---------------------------------------------------------------- activations
 
-  private static double sigmoid(double v) {
-    return 1 / (1 + Math.exp(-v));
-  }
-
-  private static FloatVector sigmoid(FloatVector v) {
-    FloatVector one = FloatVector.broadcast(S, 1f);
-    return one.div(one.add(v.neg().lanewise(VectorOperators.EXP)));
-  }
+  // tanh, exp and σ come from VectorMath: reproducible to the bit, unlike VectorOperators.TANH/EXP.
 
   @Override
   protected synchronized void doGate(Tensor pre, Tensor out) {
@@ -308,12 +301,12 @@ public final class CpuVectorBackend extends AbstractBackend {
             long shift = b * half;
             long stop = vectorEnd(i, end);
             for (; i < stop; i += L) {
-              FloatVector t = load(p, i + shift).lanewise(VectorOperators.TANH);
-              store(t.mul(sigmoid(load(p, i + shift + half))), o, i);
+              FloatVector t = VectorMath.tanh(load(p, i + shift));
+              store(t.mul(VectorMath.sigmoid(load(p, i + shift + half))), o, i);
             }
             for (; i < end; i++) {
-              double t = Math.tanh(p.getAtIndex(F, i + shift));
-              o.setAtIndex(F, i, (float) (t * sigmoid(p.getAtIndex(F, i + shift + half))));
+              float t = VectorMath.tanh(p.getAtIndex(F, i + shift));
+              o.setAtIndex(F, i, t * VectorMath.sigmoid(p.getAtIndex(F, i + shift + half)));
             }
           }
         });
@@ -336,18 +329,18 @@ public final class CpuVectorBackend extends AbstractBackend {
             long shift = b * half; // as in doGate
             long stop = vectorEnd(i, end);
             for (; i < stop; i += L) {
-              FloatVector t = load(p, i + shift).lanewise(VectorOperators.TANH);
-              FloatVector sg = sigmoid(load(p, i + shift + half));
+              FloatVector t = VectorMath.tanh(load(p, i + shift));
+              FloatVector sg = VectorMath.sigmoid(load(p, i + shift + half));
               FloatVector g = load(d, i);
               store(g.mul(sg).mul(one.sub(t.mul(t))), o, i + shift);
               store(g.mul(t).mul(sg).mul(one.sub(sg)), o, i + shift + half);
             }
             for (; i < end; i++) {
-              double t = Math.tanh(p.getAtIndex(F, i + shift));
-              double sg = sigmoid(p.getAtIndex(F, i + shift + half));
-              double g = d.getAtIndex(F, i);
-              o.setAtIndex(F, i + shift, (float) (g * sg * (1 - t * t)));
-              o.setAtIndex(F, i + shift + half, (float) (g * t * sg * (1 - sg)));
+              float t = VectorMath.tanh(p.getAtIndex(F, i + shift));
+              float sg = VectorMath.sigmoid(p.getAtIndex(F, i + shift + half));
+              float g = d.getAtIndex(F, i);
+              o.setAtIndex(F, i + shift, g * sg * (1 - t * t));
+              o.setAtIndex(F, i + shift + half, g * t * sg * (1 - sg));
             }
           }
         });
@@ -655,7 +648,7 @@ public final class CpuVectorBackend extends AbstractBackend {
     FloatVector sum = FloatVector.zero(S);
     for (int l = 0; l < levels; l++) {
       FloatVector v = FloatVector.fromMemorySegment(S, z, (at + (long) l * hw) * 4, NATIVE, m);
-      sum = sum.add(v.sub(max).lanewise(VectorOperators.EXP));
+      sum = sum.add(VectorMath.exp(v.sub(max)));
     }
     // Lanes past the image hold exp(0 - 0) sums: finite, and never stored.
     return sum;
@@ -681,7 +674,7 @@ public final class CpuVectorBackend extends AbstractBackend {
             FloatVector sum = FloatVector.zero(S);
             for (int l = 0; l < levels; l++) {
               long at = (first + (long) l * hw + p) * 4;
-              FloatVector e = FloatVector.fromMemorySegment(S, z, at, NATIVE, m).sub(max).lanewise(VectorOperators.EXP);
+              FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(S, z, at, NATIVE, m).sub(max));
               e.intoMemorySegment(out, at, NATIVE, m);
               sum = sum.add(e);
             }
