@@ -9,7 +9,13 @@ import dev.mspx.api.AdamOp;
 import dev.mspx.api.model.ModelSpec;
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
+import dev.mspx.api.Backend;
 import dev.mspx.backend.cpu.CpuReferenceBackend;
+import dev.mspx.backend.cpu.CpuVectorBackend;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,10 +42,19 @@ class TrainerTest {
     return new Trainer.Settings(3, 42, AdamOp.of(3e-3, 0.9, 0.999, 1e-8), 1.0);
   }
 
-  /** Losses of {@code steps} steps from a fresh model (parameters from seed 9). */
+  /** The backends a resumed run must reproduce exactly: the reference and the vectorised kernels. */
+  static Stream<Supplier<Backend>> backends() {
+    return Stream.of(CpuReferenceBackend::new, CpuVectorBackend::new);
+  }
+
   private double[] run(int steps, Path saveAfter, int saveAt) {
+    return run(CpuReferenceBackend::new, steps, saveAfter, saveAt);
+  }
+
+  /** Losses of {@code steps} steps from a fresh model (parameters from seed 9). */
+  private double[] run(Supplier<Backend> backends, int steps, Path saveAfter, int saveAt) {
     ExecutionPlan plan = PlanBuilder.build(SPEC);
-    try (CpuReferenceBackend backend = new CpuReferenceBackend();
+    try (Backend backend = backends.get();
         ArrayImageSet data = data();
         Parameters params = Parameters.initialise(plan, backend, 9);
         Trainer trainer = new Trainer(params, data, settings(), "tiny")) {
@@ -54,14 +69,18 @@ class TrainerTest {
     }
   }
 
-  /** A run stopped after 4 steps (across an epoch boundary) and resumed takes the same next steps, bit for bit. */
-  @Test
-  void resumeIsBitIdentical() {
+  /**
+   * A run stopped after 4 steps (across an epoch boundary) and resumed in a new backend takes the same
+   * next steps, bit for bit.
+   */
+  @ParameterizedTest
+  @MethodSource("backends")
+  void resumeIsBitIdentical(Supplier<Backend> backends) {
     Path file = dir.resolve("run/checkpoint.arrow");
-    double[] straight = run(8, file, 4);
+    double[] straight = run(backends, 8, file, 4);
     ExecutionPlan plan = PlanBuilder.build(SPEC);
     double[] resumed = new double[4];
-    try (CpuReferenceBackend backend = new CpuReferenceBackend();
+    try (Backend backend = backends.get();
         ArrayImageSet data = data();
         Parameters params = Parameters.initialise(plan, backend, 1234); // different: the checkpoint overwrites
         Trainer trainer = new Trainer(params, data, settings(), "tiny")) {
