@@ -87,10 +87,13 @@ final class EvalCommand implements Callable<Integer> {
         csv.write("image,channel,y,x,bits\n");
       }
       double nats = 0;
+      // One runtime (arena) for all full batches; a last partial batch gets its own.
+      java.util.Map<Integer, PlanRuntime> runtimes = new java.util.HashMap<>();
+      try {
       for (int from = 0; from < total; from += batch) {
         int n = Math.min(batch, total - from);
-        try (PlanRuntime rt = new PlanRuntime(params, n, PlanRuntime.Mode.INFERENCE);
-            HostTensor images = host.allocate(Shape.nchw(n, m.channels(), m.size(), m.size()), DType.UINT8, "images")) {
+        PlanRuntime rt = runtimes.computeIfAbsent(n, k -> new PlanRuntime(params, k, PlanRuntime.Mode.INFERENCE));
+        try (HostTensor images = host.allocate(Shape.nchw(n, m.channels(), m.size(), m.size()), DType.UINT8, "images")) {
           int[] idx = new int[n];
           for (int i = 0; i < n; i++) {
             idx[i] = from + i;
@@ -115,6 +118,9 @@ final class EvalCommand implements Callable<Integer> {
             nats += v;
           }
         }
+      }
+      } finally {
+        runtimes.values().forEach(PlanRuntime::close);
       }
       double bits = nats / ((double) total * m.channels() * m.size() * m.size() * Math.log(2));
       out.printf(Locale.ROOT, "bits/dim: %.4f (%d images)%n", bits, total);
