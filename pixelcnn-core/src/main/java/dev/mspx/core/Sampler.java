@@ -18,30 +18,54 @@ import java.util.SplittableRandom;
  * that predicts it, with uniforms from a seeded generator.
  *
  * <ul>
- *   <li>Raster model and the base net of a multiscale model: one full network evaluation per
- *       sub-pixel, in raster order, colour by colour (no caching: the baseline as the paper measures
- *       it).
+ *   <li>Raster model and the base net of a multiscale model: in raster order, colour by colour.
+ *       {@link RasterMode#FULL} (the default): one full network evaluation per sub-pixel, the baseline
+ *       as the paper measures it. {@link RasterMode#CACHED}: activations cached across pixels, each
+ *       computed once per pixel on the host ({@link CachedRaster}); same uniforms, same distribution.
  *   <li>Each upscaling r → 2r: for groups G2, G3, G4 in turn, the trunk once over the known groups,
  *       then the head once per colour channel; every pixel of the group is drawn in parallel.
  * </ul>
  */
 public final class Sampler implements AutoCloseable {
 
+  /** How the raster part (a raster model, or a multiscale model's base net) is sampled. */
+  public enum RasterMode {
+    /** One full network evaluation on the backend per sub-pixel. */
+    FULL,
+    /** Cached activations: per pixel, only the positions that the pixel completes, on the host. */
+    CACHED
+  }
+
   private final PlanRuntime runtime;
+  private final RasterMode rasterMode;
+  private long positionsComputed;
   private final ModelSpec spec;
   private final Backend backend;
   private final HostMemory host = HostMemory.create("sampler");
   private long evaluations;
 
   public Sampler(PlanRuntime runtime) {
+    this(runtime, RasterMode.FULL);
+  }
+
+  public Sampler(PlanRuntime runtime, RasterMode rasterMode) {
     this.runtime = runtime;
+    this.rasterMode = rasterMode;
     this.spec = runtime.plan().spec();
     this.backend = runtime.backend();
   }
 
-  /** Network evaluations (trunk or head or whole net) since this sampler was made. */
+  /**
+   * Network evaluations on the backend (trunk or head or whole net) since this sampler was made; a
+   * cached raster pass counts one (its evaluation of the all-zero image).
+   */
   public long evaluations() {
     return evaluations;
+  }
+
+  /** Single-position computations of cached raster sampling (a position of one slot, all images). */
+  public long positionsComputed() {
+    return positionsComputed;
   }
 
   /**
@@ -71,6 +95,14 @@ public final class Sampler implements AutoCloseable {
 
   /** The raster loop of a gated PixelCNN over its own image: one evaluation per sub-pixel. */
   private byte[] raster(Network net, SplittableRandom random) {
+    if (rasterMode == RasterMode.CACHED) {
+      try (CachedRaster cached = new CachedRaster(runtime, net)) {
+        byte[] image = cached.sample(random);
+        evaluations++;
+        positionsComputed += cached.positionsComputed();
+        return image;
+      }
+    }
     int n = runtime.batch(), c = spec.channels(), side = net.resolution(), area = side * side;
     byte[] image = new byte[n * c * area];
     Tensor own = runtime.tensor(net.own());

@@ -60,6 +60,9 @@ final class BenchCommand implements Runnable {
     @Option(names = "--raster-max-size", defaultValue = "64", description = "Largest size at which raster sampling is run; beyond, it is extrapolated (default: ${DEFAULT-VALUE}).")
     int rasterMaxSize;
 
+    @Option(names = "--cached-max-size", defaultValue = "64", description = "Largest size at which cached raster sampling is run; beyond, it is extrapolated by area (default: ${DEFAULT-VALUE}).")
+    int cachedMaxSize;
+
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
@@ -77,10 +80,12 @@ final class BenchCommand implements Runnable {
       out.printf(Locale.ROOT, "# mspx bench sampling --config %s --sizes %s (raster: %d layers, %d filters, kernel %d)%n",
           config, todo.toString().replace(" ", "").replace("[", "").replace("]", ""),
           rasterBase.gated().layers(), rasterBase.gated().filters(), rasterBase.gated().kernel());
-      out.println("size  multiscale_ms  ms_evals  raster_ms  raster_evals  raster_how  speedup");
+      out.println("size  multiscale_ms  ms_evals  raster_ms  raster_evals  raster_how  speedup  cached_raster_ms  cached_how  speedup_vs_cached");
       out.flush();
       double rasterPerEval = Double.NaN;
       int rasterMeasuredAt = 0;
+      double cachedPerPixel = Double.NaN;
+      int cachedMeasuredAt = 0;
       try (Backend backend = backendOption.create(); HostMemory host = HostMemory.create("bench")) {
         for (int size : todo) {
           ModelSpec ms = ModelSpec.builder().from(base).name(base.name() + "@" + size).size(size).build();
@@ -115,11 +120,42 @@ final class BenchCommand implements Runnable {
             rasterMillis = rasterPerEval * rasterEvals * ((double) size * size) / ((double) rasterMeasuredAt * rasterMeasuredAt);
             how = "extrapolated from " + rasterMeasuredAt;
           }
-          out.printf(Locale.ROOT, "%4d  %13.1f  %8d  %9.1f  %12d  %s  %.1f%n", size, msMillis, msEvals, rasterMillis, rasterEvals, how.replace(' ', '_'), rasterMillis / msMillis);
+          double cachedMillis;
+          String cachedHow;
+          if (size <= cachedMaxSize) {
+            ModelSpec rs = ModelSpec.builder().from(rasterBase).name(rasterBase.name() + "@" + size).size(size).base(size).build();
+            cachedMillis = timeCached(PlanBuilder.build(rs), backend, host);
+            cachedPerPixel = cachedMillis / ((double) size * size);
+            cachedMeasuredAt = size;
+            cachedHow = "measured";
+          } else {
+            cachedMillis = cachedPerPixel * size * size;
+            cachedHow = "extrapolated_from_" + cachedMeasuredAt;
+          }
+          out.printf(Locale.ROOT, "%4d  %13.1f  %8d  %9.1f  %12d  %s  %.1f  %16.1f  %s  %.1f%n", size, msMillis, msEvals, rasterMillis, rasterEvals,
+              how.replace(' ', '_'), rasterMillis / msMillis, cachedMillis, cachedHow, cachedMillis / msMillis);
           out.flush();
         }
       }
       return 0;
+    }
+
+    /**
+     * Milliseconds to draw one image with cached raster sampling ({@link Sampler.RasterMode#CACHED}),
+     * after an untimed draw of the same size.
+     */
+    private double timeCached(ExecutionPlan plan, Backend backend, HostMemory host) {
+      try (Parameters p = Parameters.initialise(plan, backend, seed);
+          PlanRuntime rt = new PlanRuntime(p, 1, PlanRuntime.Mode.INFERENCE);
+          Sampler sampler = new Sampler(rt, Sampler.RasterMode.CACHED)) {
+        try (HostTensor warmUp = sampler.sample(seed + 1, host)) {
+          // untimed: compilation
+        }
+        long t0 = System.nanoTime();
+        try (HostTensor img = sampler.sample(seed, host)) {
+          return (System.nanoTime() - t0) / 1e6;
+        }
+      }
     }
 
     /** Milliseconds per raster evaluation and evaluations timed, within the budget. */

@@ -43,11 +43,19 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "The PNG file to write.")
   Path out;
 
+  @Option(names = "--raster", defaultValue = "cached", description = "How raster parts are sampled: cached (activations kept across pixels, each computed once per pixel; same draws) or full (one network evaluation per sub-pixel, the paper's baseline). Default: ${DEFAULT-VALUE}.")
+  String raster;
+
   @Mixin BackendOption backendOption;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter printer = spec.commandLine().getOut();
+    Sampler.RasterMode mode = switch (raster) {
+      case "cached" -> Sampler.RasterMode.CACHED;
+      case "full" -> Sampler.RasterMode.FULL;
+      default -> throw new IllegalArgumentException("--raster " + raster + ": give cached or full");
+    };
     Checkpoint cp = Checkpoint.read(checkpoint);
     ExecutionPlan plan = ReferenceConfigs.plan(cp.get(Checkpoint.CONFIG));
     cp.checkFits(plan, checkpoint);
@@ -55,7 +63,7 @@ final class SampleCommand implements Callable<Integer> {
         Parameters params = Parameters.initialise(plan, backend, 0);
         PlanRuntime rt = new PlanRuntime(params, count, PlanRuntime.Mode.INFERENCE);
         HostMemory host = HostMemory.create("sample");
-        Sampler sampler = new Sampler(rt)) {
+        Sampler sampler = new Sampler(rt, mode)) {
       cp.restore(params);
       if (!plan.conditioning().isEmpty()) {
         int classes = plan.spec().conditioning().get(0).width();
@@ -70,7 +78,7 @@ final class SampleCommand implements Callable<Integer> {
       try (HostTensor images = sampler.sample(seed, host)) {
         double seconds = (System.nanoTime() - start) / 1e9;
         Images.writeGrid(images, plan.spec().levels(), out);
-        printer.printf(Locale.ROOT, "%d images in %.2f s (%d network evaluations); wrote %s%n", count, seconds, sampler.evaluations(), out);
+        printer.printf(Locale.ROOT, "%d images in %.2f s (%d network evaluations, raster part %s); wrote %s%n", count, seconds, sampler.evaluations(), raster, out);
       }
     }
     return 0;
