@@ -1,5 +1,6 @@
 package dev.mspx.samples;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,9 +81,15 @@ class CommandLineEndToEndTest {
     Path png = dir.resolve("samples.png");
     String sampled = run("sample", "--checkpoint", checkpoint.toString(), "--count", "2", "--seed", "3",
         "--backend", "cpu", "--out", png.toString());
-    assertTrue(sampled.contains("61 network evaluations"), sampled);
+    // Cached base net: one backend evaluation for the 7x7 base instead of 49, then 2 upscalings x 3 groups x (trunk + head).
+    assertTrue(sampled.contains("13 network evaluations, raster part cached"), sampled);
     BufferedImage image = ImageIO.read(png.toFile());
     assertEquals(2 * (28 + 2) + 2, image.getWidth());
+    Path fullPng = dir.resolve("samples-full.png");
+    String full = run("sample", "--checkpoint", checkpoint.toString(), "--count", "2", "--seed", "3",
+        "--backend", "cpu", "--raster", "full", "--out", fullPng.toString());
+    assertTrue(full.contains("61 network evaluations, raster part full"), full);
+    assertArrayEquals(Files.readAllBytes(png), Files.readAllBytes(fullPng), "cached and full raster sampling drew other images");
   }
 
   @Test
