@@ -133,9 +133,14 @@ final class CachedRaster implements AutoCloseable {
         continue;
       }
       int[] dep = new int[area];
+      Kernel kernel = null;
       switch (step) {
         case Step.Dequantize s -> System.arraycopy(dependency[s.x()], 0, dep, 0, area);
-        case Step.Conv s -> convDependency(plan, s, dep);
+        case Step.Conv s -> {
+          boolean[] taps = activeTaps(s);
+          convDependency(s, taps, dep);
+          kernel = compile(s, taps);
+        }
         case Step.Gate s -> System.arraycopy(dependency[s.pre()], 0, dep, 0, area);
         case Step.Relu s -> System.arraycopy(dependency[s.x()], 0, dep, 0, area);
         case Step.Add s -> latest(dep, s.a(), s.b());
@@ -157,7 +162,7 @@ final class CachedRaster implements AutoCloseable {
         dependency[w] = dep;
         width[w] = s.shape().dim(1);
       }
-      ops.add(new Op(step, dep, compile(plan, step)));
+      ops.add(new Op(step, dep, kernel));
     }
     int[] logits = dependency[net.logits()];
     for (int q = 0; q < area; q++) {
@@ -187,9 +192,8 @@ final class CachedRaster implements AutoCloseable {
     }
   }
 
-  private void convDependency(ExecutionPlan plan, Step.Conv s, int[] dep) {
+  private void convDependency(Step.Conv s, boolean[] taps, int[] dep) {
     int[] in = dependency[s.x()];
-    boolean[] taps = activeTaps(plan, s);
     int kh = s.op().kernelHeight(), kw = s.op().kernelWidth(), ph = s.op().padHeight(), pw = s.op().padWidth();
     for (int i = 0; i < side; i++) {
       for (int j = 0; j < side; j++) {
@@ -208,7 +212,7 @@ final class CachedRaster implements AutoCloseable {
   }
 
   /** Kernel taps where the mask has any non-zero entry (all taps without a mask). */
-  private boolean[] activeTaps(ExecutionPlan plan, Step.Conv s) {
+  private boolean[] activeTaps(Step.Conv s) {
     int kh = s.op().kernelHeight(), kw = s.op().kernelWidth();
     boolean[] taps = new boolean[kh * kw];
     if (s.mask() < 0) {
@@ -232,14 +236,10 @@ final class CachedRaster implements AutoCloseable {
   }
 
   /** Weights as {@code [tap][in][out]} (masked), for the taps that carry any weight. */
-  private Kernel compile(ExecutionPlan plan, Step step) {
-    if (!(step instanceof Step.Conv s)) {
-      return null;
-    }
+  private Kernel compile(Step.Conv s, boolean[] taps) {
     int ci = s.op().inChannels(), co = s.op().outChannels(), kh = s.op().kernelHeight(), kw = s.op().kernelWidth();
     float[] w = read(s.w());
     float[] m = s.mask() < 0 ? null : read(s.mask());
-    boolean[] taps = activeTaps(plan, s);
     int active = 0;
     for (boolean t : taps) {
       active += t ? 1 : 0;

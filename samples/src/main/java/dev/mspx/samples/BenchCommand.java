@@ -157,15 +157,8 @@ final class BenchCommand implements Runnable {
      */
     private double timeCached(ExecutionPlan plan, Backend backend, HostMemory host) {
       try (Parameters p = Parameters.initialise(plan, backend, seed);
-          PlanRuntime rt = new PlanRuntime(p, 1, PlanRuntime.Mode.INFERENCE);
-          Sampler sampler = new Sampler(rt, Sampler.RasterMode.CACHED)) {
-        try (HostTensor warmUp = sampler.sample(seed + 1, host)) {
-          // untimed: compilation
-        }
-        long t0 = System.nanoTime();
-        try (HostTensor img = sampler.sample(seed, host)) {
-          return (System.nanoTime() - t0) / 1e6;
-        }
+          PlanRuntime rt = new PlanRuntime(p, 1, PlanRuntime.Mode.INFERENCE)) {
+        return timeSampler(rt, Sampler.RasterMode.CACHED, host)[0];
       }
     }
 
