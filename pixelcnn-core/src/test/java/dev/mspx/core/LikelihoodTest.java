@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mspx.api.AdamOp;
+import dev.mspx.api.Backend;
 import dev.mspx.api.DType;
 import dev.mspx.api.HostMemory;
 import dev.mspx.api.HostTensor;
@@ -17,9 +18,12 @@ import dev.mspx.api.model.UpscaleSpec;
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
 import dev.mspx.backend.cpu.CpuReferenceBackend;
+import dev.mspx.backend.cpu.CpuVectorBackend;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The model is a distribution, the sampler draws from it, and training can fit data. */
@@ -70,11 +74,39 @@ class LikelihoodTest {
     assertEquals(1.0, probability, 1e-4, spec.name() + ": total probability");
   }
 
-  static Stream<ModelSpec> samplable() {
-    return Stream.of(
+  static Stream<Arguments> samplable() {
+    List<ModelSpec> specs = List.of(
         ModelSpec.multiscale("TwoByTwoGrey", 1, 2, 2, 1, new GatedSpec(2, 6, 3), UpscaleSpec.typeA(6, 1)),
         ModelSpec.multiscale("TwoByTwoRgb", 3, 2, 2, 1, new GatedSpec(2, 6, 3), UpscaleSpec.typeA(6, 1)),
         ModelSpec.raster("TwoByTwoRgbRaster", 3, 2, 2, new GatedSpec(2, 6, 3)));
+    Stream.Builder<Arguments> cases = Stream.builder();
+    for (ModelSpec spec : specs) {
+      for (PlanRuntime.Mode mode : PlanRuntime.Mode.values()) {
+        cases.add(Arguments.of(spec, mode, Kernels.REFERENCE));
+      }
+    }
+    // The RGB multiscale model is the one whose heads run several times per trunk pass.
+    cases.add(Arguments.of(specs.get(1), PlanRuntime.Mode.INFERENCE, Kernels.VECTOR));
+    cases.add(Arguments.of(specs.get(1), PlanRuntime.Mode.TRAINING, Kernels.VECTOR));
+    return cases.build();
+  }
+
+  /** The two CPU kernel sets. */
+  enum Kernels {
+    REFERENCE {
+      @Override
+      Backend create() {
+        return new CpuReferenceBackend();
+      }
+    },
+    VECTOR {
+      @Override
+      Backend create() {
+        return new CpuVectorBackend("cpu-vector", 2);
+      }
+    };
+
+    abstract Backend create();
   }
 
   /**
@@ -84,18 +116,19 @@ class LikelihoodTest {
    * is six standard deviations of the statistic: a false alarm rate below 1e-6 for these dof, and the
    * seeds are fixed, so the test is deterministic.
    */
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}, sampled on a {1} runtime, {2} kernels")
   @MethodSource("samplable")
-  void samplerDrawsFromTheScoredDistribution(ModelSpec spec) {
+  void samplerDrawsFromTheScoredDistribution(ModelSpec spec, PlanRuntime.Mode mode, Kernels kernels) {
     ExecutionPlan plan = PlanBuilder.build(spec);
     int dims = spec.channels() * spec.size() * spec.size();
     int outcomes = 1 << dims, batch = 4096, draws = 40_960;
     double[] p = new double[outcomes];
     long[] counts = new long[outcomes];
+    // The exact probabilities come from the reference kernels' scorer; the draws from the runtime under test.
     try (CpuReferenceBackend backend = new CpuReferenceBackend();
         HostMemory host = HostMemory.create("test");
         Parameters params = Parameters.initialise(plan, backend, 3);
-        PlanRuntime rt = new PlanRuntime(params, batch);
+        PlanRuntime rt = new PlanRuntime(params, batch, PlanRuntime.Mode.INFERENCE);
         HostTensor images = host.allocate(Shape.nchw(batch, spec.channels(), spec.size(), spec.size()), DType.UINT8, "all")) {
       TinyModels.randomise(params, 4, 2.0);
       Scorer scorer = new Scorer(rt);
@@ -113,7 +146,11 @@ class LikelihoodTest {
           p[start + b] = Math.exp(-nats[b]);
         }
       }
-      try (Sampler sampler = new Sampler(rt)) {
+      try (Backend drawing = kernels.create();
+          Parameters copy = Parameters.initialise(plan, drawing, 3);
+          PlanRuntime sampling = new PlanRuntime(copy, batch, mode);
+          Sampler sampler = new Sampler(sampling)) {
+        TinyModels.randomise(copy, 4, 2.0);
         for (int round = 0; round < draws / batch; round++) {
           try (HostTensor drawn = sampler.sample(1000 + round, host)) {
             byte[] v = drawn.toByteArray();

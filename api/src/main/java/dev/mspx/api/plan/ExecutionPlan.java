@@ -41,7 +41,8 @@ public record ExecutionPlan(
 
   /**
    * Assembles a plan and lays out its arenas over {@link #trainingSchedule()} and over the inference
-   * schedule (prepare, then per network forward and loss).
+   * schedule (prepare, then per network forward and loss), both with every network's head repeatable
+   * after one trunk pass, as the sampler runs it.
    */
   public static ExecutionPlan of(
       ModelSpec spec,
@@ -79,10 +80,26 @@ public record ExecutionPlan(
       if (n.context() >= 0) {
         touch(first, last, n.context(), i);
       }
-      for (List<Step> part : List.of(n.trunk(), n.head(), n.loss())) {
-        for (Step s : part) {
-          i = visit(first, last, s, i);
+      for (Step s : n.trunk()) {
+        i = visit(first, last, s, i);
+      }
+      // The head runs once per colour channel after one trunk pass (Sampler: trunk, then C heads), and
+      // its first steps are the last readers of the trunk's features. Everything the head reads that
+      // was written before it (trunk features, own sub-pixels, conditioning) stays live to its end, so a
+      // second head pass still finds it; values made inside the head are rewritten on every pass.
+      int headStart = i;
+      for (Step s : n.head()) {
+        i = visit(first, last, s, i);
+      }
+      for (Step s : n.head()) {
+        for (int id : s.reads()) {
+          if (first[id] < headStart) {
+            touch(first, last, id, i - 1);
+          }
         }
+      }
+      for (Step s : n.loss()) {
+        i = visit(first, last, s, i);
       }
       if (training) {
         touch(first, last, n.dnll(), i); // the trainer fills it just before the backward pass
