@@ -12,7 +12,7 @@
 # The bundle: a jlinked JDK 25 runtime (only the modules the tests and the benchmark use,
 # --compress=zip-9 --strip-debug), the backend's jars and test classes with the libraries they need,
 # JUnit's console launcher, the JVM flags of the parent pom (mspx.jvm.flags), and the PyTorch peer
-# (../shared/peer/torch_mspx.py) with src/test/python/peer_gpu_bench.py, which times it on the GPU.
+# (bench/peer/torch_mspx.py) with src/test/python/peer_gpu_bench.py, which times it on the GPU.
 # With the project's device tool: carry backend-cudnn/target/device-bundle, run
 # `backend-cudnn/device-check.sh run "$OUT"`.
 #
@@ -106,11 +106,11 @@ build_bundle() {
   sed -n 's:.*<mspx.jvm.flags>\(.*\)</mspx.jvm.flags>.*:\1:p' "$repo/pom.xml" > "$bundle/jvm.args"
   [ -s "$bundle/jvm.args" ] || die "no mspx.jvm.flags in $repo/pom.xml"
 
-  local peer="$repo/../shared/peer/torch_mspx.py"
+  local peer="$repo/bench/peer/torch_mspx.py"
   if [ -f "$peer" ]; then
     cp "$peer" "$bundle/peer/"
   else
-    say "no $peer: the run will look for torch_mspx.py beside the repository instead"
+    die "no $peer: the bundle needs the benchmark peer bench/peer/torch_mspx.py"
   fi
   cp "$here/src/test/python/peer_gpu_bench.py" "$bundle/peer/"
   cp "$0" "$bundle/device-check.sh"
@@ -151,7 +151,7 @@ java_cmd() {
 }
 
 find_peer() {
-  for p in "$bundle/peer/torch_mspx.py" "$repo/../shared/peer/torch_mspx.py" "$repo/shared/peer/torch_mspx.py"; do
+  for p in "$bundle/peer/torch_mspx.py" "$repo/bench/peer/torch_mspx.py"; do
     if [ -f "$p" ]; then
       echo "$p"
       return

@@ -8,13 +8,13 @@
 #   REFERENCE=1 samples/bench/step-vs-torch.sh     # also the scalar reference kernels (minutes per step)
 #   THREADS=2 REPEATS=3 BATCH=32 samples/bench/step-vs-torch.sh
 #
-# Needs JDK 25 (found like ./mvnw does) and python3 with torch for ../shared/peer/torch_mspx.py
+# Needs JDK 25 (found like ./mvnw does) and python3 with torch for bench/peer/torch_mspx.py (see bench/peer/README.md)
 # (PYTHON=/usr/bin/python3 by default). Our backend uses availableProcessors() threads; pin both
 # sides with taskset to compare at another count (THREADS only tells torch).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-peer="${PEER:-$root/../shared/peer/torch_mspx.py}"
+peer="${PEER:-$root/bench/peer/torch_mspx.py}"
 python="${PYTHON:-/usr/bin/python3}"
 threads="${THREADS:-2}"
 repeats="${REPEATS:-2}"
