@@ -14,6 +14,7 @@ import dev.mspx.api.plan.Init;
 import dev.mspx.api.plan.MaskSpec;
 import dev.mspx.api.plan.Network;
 import dev.mspx.api.plan.ParameterSpec;
+import dev.mspx.api.plan.PlanProvider;
 import dev.mspx.api.plan.Slot;
 import dev.mspx.api.plan.SlotRole;
 import dev.mspx.api.plan.Step;
@@ -1093,5 +1094,38 @@ public final class TinyPlan {
     ArenaLayout arena = new ArenaLayout(arenaOffsets().stream().mapToLong(Long::longValue).toArray(), ARENA_BYTES_PER_IMAGE);
     ArenaLayout inference = new ArenaLayout(inferenceArenaOffsets().stream().mapToLong(Long::longValue).toArray(), INFERENCE_ARENA_BYTES_PER_IMAGE);
     return new ExecutionPlan(SPEC, slots(), parameters(), masks(), 0, List.of(), prepare(), List.of(network0(), network1(), network2(), network3()), arena, inference);
+  }
+
+  /**
+   * Lists this plan as {@code tiny} for {@link java.util.ServiceLoader}.
+   */
+  public static final class Provider implements PlanProvider {
+    public Provider() {
+    }
+
+    @Override
+    public String name() {
+      return "tiny";
+    }
+
+    @Override
+    public String declaration() {
+      return "golden.Tiny";
+    }
+
+    @Override
+    public ModelSpec spec() {
+      return TinyPlan.SPEC;
+    }
+
+    @Override
+    public long parameterCount() {
+      return TinyPlan.PARAMETER_COUNT;
+    }
+
+    @Override
+    public ExecutionPlan plan() {
+      return TinyPlan.plan();
+    }
   }
 }

@@ -33,6 +33,32 @@ public final class BackendSelection {
     return all;
   }
 
+  /** One backend on the class path and whether it can run here. */
+  public record Probe(BackendProvider provider, Availability availability) {}
+
+  /**
+   * Every backend on the class path, highest priority first, each probed once: what {@code mspx info}
+   * prints and what the test kit runs its suites on. {@link #choose} decides from the same probes.
+   */
+  public static List<Probe> survey() {
+    return survey(providers());
+  }
+
+  /** {@link #survey()} over given providers. */
+  public static List<Probe> survey(List<BackendProvider> providers) {
+    List<Probe> out = new ArrayList<>();
+    for (BackendProvider p : providers) {
+      Availability a;
+      try {
+        a = p.availability();
+      } catch (RuntimeException | LinkageError e) {
+        a = Availability.no("its probe failed: " + e, List.of());
+      }
+      out.add(new Probe(p, a));
+    }
+    return out;
+  }
+
   /** Chooses by {@code -Dmspx.backend} (default {@code auto}). */
   public static Choice fromSystemProperty() {
     return choose(System.getProperty(PROPERTY, "auto"));
@@ -47,8 +73,9 @@ public final class BackendSelection {
     String name = selection == null ? "auto" : selection.trim().toLowerCase(Locale.ROOT);
     List<String> log = new ArrayList<>();
     if (name.equals("auto")) {
-      for (BackendProvider p : providers) {
-        Availability a = p.availability();
+      for (Probe probe : survey(providers)) {
+        BackendProvider p = probe.provider();
+        Availability a = probe.availability();
         if (a.available()) {
           log.add("backend auto: chose " + p.name());
           log.forEach(line -> LOG.log(Level.INFO, line));
@@ -60,7 +87,7 @@ public final class BackendSelection {
     }
     for (BackendProvider p : providers) {
       if (p.name().equals(name)) {
-        Availability a = p.availability();
+        Availability a = survey(List.of(p)).get(0).availability();
         if (!a.available()) {
           throw new BackendUnavailableException(
               "backend " + p.name() + " was asked for (" + PROPERTY + "=" + name + ") but is " + a.summary());

@@ -6,7 +6,17 @@ import dev.mspx.api.model.RasterModel;
 import dev.mspx.api.model.SpecError;
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
+import dev.mspx.api.plan.PlanProvider;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.TreeSet;
+import javax.annotation.processing.Filer;
+import javax.tools.FileObject;
+import javax.tools.StandardLocation;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -27,7 +37,11 @@ import javax.tools.Diagnostic;
  */
 public final class PlanProcessor extends AbstractProcessor {
 
+  static final String SERVICE_FILE = "META-INF/services/" + PlanProvider.class.getName();
+
   private ModelReader reader;
+  /** Binary names of the providers written in this compilation. */
+  private final Set<String> providers = new TreeSet<>();
 
   @Override
   public synchronized void init(ProcessingEnvironment env) {
@@ -67,13 +81,47 @@ public final class PlanProcessor extends AbstractProcessor {
       String pkg = ((PackageElement) packageOf(type)).getQualifiedName().toString();
       try {
         PlanWriter.write(pkg, flatName(type, pkg), plan).writeTo(processingEnv.getFiler());
+        providers.add(PlanWriter.providerBinaryName(pkg, flatName(type, pkg)));
       } catch (IOException io) {
         processingEnv
             .getMessager()
             .printMessage(Diagnostic.Kind.ERROR, "[mspx] cannot write " + type.getSimpleName() + "Plan: " + io.getMessage(), type);
       }
     }
+    if (round.processingOver() && !providers.isEmpty()) {
+      writeServiceFile();
+    }
     return true;
+  }
+
+  /**
+   * Lists every plan's provider in {@code META-INF/services/dev.mspx.api.plan.PlanProvider}, keeping
+   * the entries an earlier (incremental) compilation of the same output wrote.
+   */
+  private void writeServiceFile() {
+    Filer filer = processingEnv.getFiler();
+    Set<String> entries = new TreeSet<>();
+    try {
+      FileObject existing = filer.getResource(StandardLocation.CLASS_OUTPUT, "", SERVICE_FILE);
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(existing.openInputStream(), StandardCharsets.UTF_8))) {
+        in.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(entries::add);
+      }
+    } catch (IOException | IllegalArgumentException none) {
+      // no earlier file: this compilation writes the first one
+    }
+    entries.addAll(providers);
+    try {
+      FileObject file = filer.createResource(StandardLocation.CLASS_OUTPUT, "", SERVICE_FILE);
+      try (Writer out = new OutputStreamWriter(file.openOutputStream(), StandardCharsets.UTF_8)) {
+        out.write("# Written by dev.mspx.codegen.PlanProcessor: the compiled models of this output, found by name.\n");
+        for (String entry : entries) {
+          out.write(entry);
+          out.write('\n');
+        }
+      }
+    } catch (IOException io) {
+      processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, "[mspx] cannot write " + SERVICE_FILE + ": " + io.getMessage());
+    }
   }
 
   private static Element packageOf(Element e) {

@@ -25,6 +25,7 @@ import dev.mspx.api.plan.Init;
 import dev.mspx.api.plan.MaskSpec;
 import dev.mspx.api.plan.Network;
 import dev.mspx.api.plan.ParameterSpec;
+import dev.mspx.api.plan.PlanProvider;
 import dev.mspx.api.plan.Slot;
 import dev.mspx.api.plan.SlotRole;
 import dev.mspx.api.plan.Step;
@@ -50,6 +51,36 @@ final class PlanWriter {
   private static final ClassName MAP = ClassName.get(Map.class);
 
   private PlanWriter() {}
+
+  /** The binary name of the provider nested in {@code <declaration>Plan}, for the service file. */
+  static String providerBinaryName(String packageName, String declaration) {
+    return (packageName.isEmpty() ? "" : packageName + ".") + declaration + "Plan$Provider";
+  }
+
+  /** {@code FooPlan.Provider}: what {@link java.util.ServiceLoader} finds, so the plan is known by name. */
+  private static TypeSpec provider(String planClass, String catalogName, String declaration) {
+    ClassName plan = ClassName.get("", planClass);
+    return TypeSpec.classBuilder("Provider")
+        .addModifiers(Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+        .addSuperinterface(PlanProvider.class)
+        .addJavadoc("Lists this plan as {@code $L} for {@link java.util.ServiceLoader}.\n", catalogName)
+        .addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC).build())
+        .addMethod(override("name", ClassName.get(String.class), CodeBlock.of("return $S", catalogName)))
+        .addMethod(override("declaration", ClassName.get(String.class), CodeBlock.of("return $S", declaration)))
+        .addMethod(override("spec", ClassName.get(ModelSpec.class), CodeBlock.of("return $T.SPEC", plan)))
+        .addMethod(override("parameterCount", TypeName.LONG, CodeBlock.of("return $T.PARAMETER_COUNT", plan)))
+        .addMethod(override("plan", ClassName.get(ExecutionPlan.class), CodeBlock.of("return $T.plan()", plan)))
+        .build();
+  }
+
+  private static MethodSpec override(String name, TypeName returns, CodeBlock body) {
+    return MethodSpec.methodBuilder(name)
+        .addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .returns(returns)
+        .addStatement(body)
+        .build();
+  }
 
   static JavaFile write(String packageName, String declaration, ExecutionPlan plan) {
     String name = declaration + "Plan";
@@ -126,6 +157,8 @@ final class PlanWriter {
                 "return new $T(SPEC, slots(), parameters(), masks(), $L, $L, prepare(), $T.of($L), arena, inference)",
                 ExecutionPlan.class, plan.image(), conditioning, LIST, networks.build())
             .build());
+    cls.addType(provider(name, ModelSpec.catalogName(declaration),
+        packageName.isEmpty() ? declaration : packageName + "." + declaration.replace('_', '.')));
     return JavaFile.builder(packageName, cls.build()).skipJavaLangImports(true).indent("  ").build();
   }
 

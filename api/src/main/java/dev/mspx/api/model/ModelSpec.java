@@ -51,6 +51,49 @@ public abstract class ModelSpec {
 
   public abstract List<ConditioningSpec> conditioning();
 
+  /** Sub-pixels per image, {@code C·H·W}: what "per dimension" divides by. */
+  public final long dimensions() {
+    return (long) channels() * size() * size();
+  }
+
+  /**
+   * Bits per dimension of {@code nats} summed over {@code images} images: {@code nats / (images·C·H·W·ln 2)},
+   * the paper's measure. The one place this arithmetic is written.
+   */
+  public final double bitsPerDim(double nats, long images) {
+    return nats / ((double) images * dimensions() * Math.log(2));
+  }
+
+  /**
+   * The name users and checkpoints call the model by: the declaration's name in lower case with a
+   * hyphen before each capital that follows a lower-case letter or a digit ({@code Fashion28Raster}
+   * is {@code fashion28-raster}, {@code MyFaces} is {@code my-faces}); a nested declaration's
+   * {@code Outer_Inner} is {@code outer-inner}.
+   */
+  public final String catalogName() {
+    return catalogName(name());
+  }
+
+  /** {@link #catalogName()} of a declaration name. */
+  public static String catalogName(String declaration) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < declaration.length(); i++) {
+      char ch = declaration.charAt(i);
+      if (ch == '_' || ch == '$' || ch == '.') {
+        b.append('-');
+        continue;
+      }
+      if (Character.isUpperCase(ch) && i > 0) {
+        char prev = declaration.charAt(i - 1);
+        if (Character.isLowerCase(prev) || Character.isDigit(prev)) {
+          b.append('-');
+        }
+      }
+      b.append(Character.toLowerCase(ch));
+    }
+    return b.toString();
+  }
+
   public static ImmutableModelSpec.Builder builder() {
     return ImmutableModelSpec.builder();
   }
