@@ -28,7 +28,18 @@ public final class BackendSelection {
   /** The backends on the class path, highest priority first. */
   public static List<BackendProvider> providers() {
     List<BackendProvider> all = new ArrayList<>();
-    ServiceLoader.load(BackendProvider.class).forEach(all::add);
+    var it = ServiceLoader.load(BackendProvider.class).iterator();
+    while (true) {
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        all.add(it.next());
+      } catch (java.util.ServiceConfigurationError e) {
+        // A listed provider whose class cannot load (a jar half on the class path): say so, use the rest.
+        LOG.log(Level.WARNING, "a backend provider could not be loaded and is skipped: " + e.getMessage());
+      }
+    }
     all.sort(Comparator.comparingInt(BackendProvider::priority).reversed().thenComparing(BackendProvider::name));
     return all;
   }

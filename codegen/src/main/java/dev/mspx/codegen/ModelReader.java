@@ -75,7 +75,7 @@ final class ModelReader {
     Values v = new Values(model);
     ImmutableModelSpec.Builder b =
         ModelSpec.builder()
-            .name(type.getSimpleName().toString())
+            .name(localName(type)) // Outer_Inner for a nested declaration, as its plan is named
             .kind(multiscale != null ? ModelKind.MULTISCALE : ModelKind.RASTER)
             .channels(v.integer("channels"))
             .levels(v.integer("levels"))
@@ -222,5 +222,14 @@ final class ModelReader {
     Values nested(String name) {
       return new Values((AnnotationMirror) value(name).getValue());
     }
+  }
+
+  /** The type's name inside its package, nesting written with '_' ({@code Outer_Inner}). */
+  static String localName(TypeElement type) {
+    StringBuilder name = new StringBuilder(type.getSimpleName());
+    for (javax.lang.model.element.Element e = type.getEnclosingElement(); e instanceof TypeElement outer; e = e.getEnclosingElement()) {
+      name.insert(0, outer.getSimpleName() + "_");
+    }
+    return name.toString();
   }
 }

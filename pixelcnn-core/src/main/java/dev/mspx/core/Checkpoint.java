@@ -55,6 +55,11 @@ public record Checkpoint(Map<String, String> metadata, Map<String, float[]> tens
   public static final String BATCH = "mspx.batch";
   public static final String LEARNING_RATE = "mspx.learning_rate";
   public static final String CLIP = "mspx.clip";
+  /** {@link #TRAINING} (parameters, Adam's moments, data position) or {@link #INFERENCE} (parameters only). */
+  public static final String KIND = "mspx.kind";
+
+  public static final String TRAINING = "training";
+  public static final String INFERENCE = "inference";
 
   private static final String VERSION = "1";
 
@@ -73,6 +78,53 @@ public record Checkpoint(Map<String, String> metadata, Map<String, float[]> tens
 
   public long getLong(String key) {
     return Long.parseLong(get(key));
+  }
+
+  /** The catalog name of the model this checkpoint was made for (e.g. {@code fashion28}). */
+  public String modelName() {
+    return get(CONFIG);
+  }
+
+  /** Whether it carries what resuming training needs (Adam's moments and the data position). */
+  public boolean isTraining() {
+    // Checkpoints from before the kind was written were all training checkpoints.
+    return !INFERENCE.equals(metadata.getOrDefault(KIND, TRAINING));
+  }
+
+  /** The step the parameters were taken at (0 when not recorded). */
+  public long step() {
+    String v = metadata.get(STEP);
+    return v == null ? 0 : Long.parseLong(v);
+  }
+
+  /** The parameter values alone (no optimiser state), by parameter name, in the plan's order. */
+  public Map<String, float[]> parameterValues(ExecutionPlan plan) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (ParameterSpec p : plan.parameters()) {
+      out.put(p.name(), tensors.get(p.name()));
+    }
+    return out;
+  }
+
+  /**
+   * What sampling and scoring need: the parameters, the model's name and fingerprint, and {@code
+   * extra} metadata (the step they were taken at, say). No optimiser state, so about a third of a
+   * training checkpoint; it cannot resume training.
+   */
+  public static Checkpoint inference(String modelName, Parameters parameters, Map<String, String> extra) {
+    ExecutionPlan plan = parameters.plan();
+    Map<String, String> meta = new HashMap<>(extra);
+    meta.put(KIND, INFERENCE);
+    meta.put(CONFIG, modelName);
+    meta.put(MODEL, plan.spec().name());
+    meta.put(FINGERPRINT, plan.spec().fingerprint());
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (HostMemory host = HostMemory.create("checkpoint")) {
+      for (ParameterSpec p : plan.parameters()) {
+        values.put(p.name(), read(parameters.tensor(p.slot()), parameters, host));
+      }
+    }
+    return new Checkpoint(meta, values);
   }
 
   /** Refuses a checkpoint made for another model. */
@@ -237,6 +289,7 @@ public record Checkpoint(Map<String, String> metadata, Map<String, float[]> tens
 
   /** Restores parameters and Adam's moments and step. */
   void restore(Parameters params, Adam adam, Path file) {
+
     try (HostMemory host = HostMemory.create("checkpoint")) {
       for (ParameterSpec p : params.plan().parameters()) {
         write(tensors.get(p.name()), params.tensor(p.slot()), params, host);

@@ -36,9 +36,40 @@ public final class Parameters implements AutoCloseable {
    * conditioning tables), drawn from {@code seed} in the order of the parameter table.
    */
   public static Parameters initialise(ExecutionPlan plan, Backend backend, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    return create(plan, backend, (spec, h) -> {
+      if (spec.init() instanceof Init.Uniform u) {
+        double bound = u.bound();
+        for (long i = 0; i < h.shape().elements(); i++) {
+          h.setFloat(i, (float) ((random.nextDouble() * 2 - 1) * bound));
+        }
+      }
+    });
+  }
+
+  /**
+   * Parameters with the given values, one array per parameter name (a checkpoint's), copied to the
+   * backend once; a missing or mis-sized array is refused naming the parameter.
+   */
+  public static Parameters of(ExecutionPlan plan, Backend backend, Map<String, float[]> values) {
+    return create(plan, backend, (spec, h) -> {
+      float[] v = values.get(spec.name());
+      if (v == null || v.length != h.shape().elements()) {
+        throw new IllegalArgumentException("parameter " + spec.name() + " of " + plan.spec().name() + " needs "
+            + h.shape().elements() + " values, got " + (v == null ? "none" : v.length));
+      }
+      h.copyFrom(v);
+    });
+  }
+
+  /** Writes the host copy of one parameter before it is moved to the backend. */
+  private interface Filler {
+    void fill(ParameterSpec spec, HostTensor host);
+  }
+
+  private static Parameters create(ExecutionPlan plan, Backend backend, Filler filler) {
     Parameters p = new Parameters(plan, backend);
     try (HostMemory host = HostMemory.create("parameter-init")) {
-      SplittableRandom random = new SplittableRandom(seed);
       for (Map.Entry<Integer, MaskSpec> m : new java.util.TreeMap<>(plan.masks()).entrySet()) {
         Slot s = plan.slot(m.getKey());
         try (HostTensor h = host.allocate(s.shape(), s.dtype(), s.name())) {
@@ -50,12 +81,7 @@ public final class Parameters implements AutoCloseable {
         Slot s = plan.slot(spec.slot());
         p.byName.put(spec.name(), spec);
         try (HostTensor h = host.allocate(s.shape(), s.dtype(), s.name())) {
-          if (spec.init() instanceof Init.Uniform u) {
-            double bound = u.bound();
-            for (long i = 0; i < s.shape().elements(); i++) {
-              h.setFloat(i, (float) ((random.nextDouble() * 2 - 1) * bound));
-            }
-          }
+          filler.fill(spec, h);
           p.tensors.put(s.id(), backend.fromHost(h, s.name()));
         }
       }

@@ -138,6 +138,7 @@ public final class Trainer implements AutoCloseable {
   /** The state of the run as a checkpoint. */
   public Checkpoint checkpoint() {
     Map<String, String> meta = new HashMap<>();
+    meta.put(Checkpoint.KIND, Checkpoint.TRAINING);
     meta.put(Checkpoint.CONFIG, config);
     meta.put(Checkpoint.MODEL, parameters.plan().spec().name());
     meta.put(Checkpoint.FINGERPRINT, parameters.plan().spec().fingerprint());
@@ -157,6 +158,10 @@ public final class Trainer implements AutoCloseable {
    */
   public void resume(Checkpoint checkpoint, Path file) {
     checkpoint.checkFits(parameters.plan(), file);
+    if (!checkpoint.isTraining()) {
+      throw new CheckpointException(file + " is an inference checkpoint (parameters only, no optimiser state): it can be"
+          + " evaluated and sampled but not resumed; train from it with a new --out instead");
+    }
     if (checkpoint.getLong(Checkpoint.BATCH) != settings.batch() || checkpoint.getLong(Checkpoint.SEED) != settings.seed()) {
       throw new CheckpointException(
           file + " was trained with batch " + checkpoint.get(Checkpoint.BATCH) + " and seed " + checkpoint.get(Checkpoint.SEED)

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.inject.CreationException;
-import com.google.inject.Injector;
 import dev.mspx.api.Availability;
 import dev.mspx.api.Backend;
 import dev.mspx.api.BackendProvider;
@@ -14,7 +12,6 @@ import dev.mspx.api.BackendSelection;
 import dev.mspx.api.BackendUnavailableException;
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
-import dev.mspx.backend.cpu.CpuBackendModule;
 import dev.mspx.backend.cpu.CpuReferenceBackend;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,25 +19,41 @@ import org.junit.jupiter.api.Test;
 class WiringTest {
 
   @Test
-  void injectorBindsThePlanAndOneBackend() {
+  void aModelIsOnePlanOnTheOneBackendItsModuleBinds() {
     ExecutionPlan plan = PlanBuilder.build(TinyModels.multiscaleGrey());
-    Injector injector = MspxModules.injector(plan, new CpuBackendModule());
-    Backend backend = injector.getInstance(Backend.class);
-    assertSame(backend, injector.getInstance(Backend.class), "one backend per injector");
-    assertSame(plan, injector.getInstance(ExecutionPlan.class));
-    try (Parameters p = injector.getInstance(Parameters.class); PlanRuntime rt = new PlanRuntime(p, 1)) {
-      assertEquals(plan.parameterCount(), plan.parameters().stream()
-          .mapToLong(s -> p.read(s.name()).length).sum());
-      assertTrue(rt.backend() instanceof CpuReferenceBackend);
+    try (Model model = Model.create(plan, BackendModule.of("reference", CpuReferenceBackend::new), 0)) {
+      assertTrue(model.backend() instanceof CpuReferenceBackend);
+      assertSame(plan, model.plan());
+      assertEquals("tiny-multiscale-grey", model.name());
+      assertEquals(plan.parameterCount(), plan.parameters().stream().mapToLong(s -> model.parameters().read(s.name()).length).sum());
     }
-    backend.close();
   }
 
   @Test
   void twoBackendModulesAreRefused() {
     ExecutionPlan plan = PlanBuilder.build(TinyModels.multiscaleGrey());
-    assertThrows(CreationException.class, () -> MspxModules.injector(plan,
-        com.google.inject.util.Modules.combine(new CpuBackendModule(), MspxModules.backend("cpu"))));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Model.create(plan,
+        com.google.inject.util.Modules.combine(BackendModule.of("a", CpuReferenceBackend::new), BackendModule.select("cpu")), 0));
+    assertTrue(e.getMessage().contains("give exactly one backend module"), e.getMessage());
+  }
+
+  @Test
+  void aBackendThatCannotStartFailsWithItsOwnReason() {
+    ExecutionPlan plan = PlanBuilder.build(TinyModels.multiscaleGrey());
+    BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Model.create(plan,
+        BackendModule.of("broken", () -> {
+          throw new BackendUnavailableException("the broken backend cannot start: no device; use --backend cpu");
+        }), 0));
+    assertEquals("the broken backend cannot start: no device; use --backend cpu", e.getMessage());
+  }
+
+  @Test
+  void theSurveyProbesEveryProviderOnce() {
+    BackendProvider good = provider("cpu", 10, Availability.yes(List.of()));
+    BackendProvider gone = provider("cudnn", 100, Availability.no("no GPU here", List.of()));
+    List<BackendSelection.Probe> survey = BackendSelection.survey(List.of(gone, good));
+    assertEquals(List.of("cudnn", "cpu"), survey.stream().map(p -> p.provider().name()).toList());
+    assertEquals(List.of(false, true), survey.stream().map(p -> p.availability().available()).toList());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.mspx.samples;
 
 import dev.mspx.api.Backend;
 import dev.mspx.api.BackendSelection;
+import dev.mspx.core.BackendModule;
 import picocli.CommandLine.Option;
 
 /** {@code --backend cpu|cudnn|auto}: which compute backend runs the command (default: -Dmspx.backend, else auto). */
@@ -12,10 +13,16 @@ final class BackendOption {
       description = "cpu, cudnn or auto (default: the mspx.backend system property, else auto: the best available).")
   String backend;
 
-  Backend create() {
+  /** The module a command's model is opened with; the choice's reasons go to standard error. */
+  BackendModule module() {
     String name = backend != null ? backend : System.getProperty(BackendSelection.PROPERTY, "auto");
-    BackendSelection.Choice choice = BackendSelection.choose(name);
-    choice.log().forEach(line -> System.err.println("mspx: " + line));
-    return choice.provider().create();
+    BackendModule module = BackendModule.select(name);
+    module.log().forEach(line -> System.err.println("mspx: " + line));
+    return module;
+  }
+
+  /** A bare backend from that module, for benchmarks that time plans of their own. */
+  Backend create() {
+    return module().create();
   }
 }

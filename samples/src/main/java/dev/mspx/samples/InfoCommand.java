@@ -2,14 +2,11 @@ package dev.mspx.samples;
 
 import dev.mspx.api.Availability;
 import dev.mspx.api.BackendProvider;
+import dev.mspx.api.BackendSelection;
+import dev.mspx.core.ModelCatalog;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import jdk.incubator.vector.FloatVector;
 import org.apache.arrow.memory.ArrowBuf;
@@ -21,8 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code mspx info}: the JDK, the machine, the SIMD width, the Arrow allocator and every backend
- * that {@link ServiceLoader} finds, with why each can or cannot run here (in the spirit of DJL's
+ * {@code mspx info}: the JDK, the machine, the SIMD width, the Arrow allocator, every backend with
+ * why each can or cannot run here, and the compiled models on the class path (in the spirit of DJL's
  * {@code Engine.debugEnvironment()}).
  */
 @Command(
@@ -83,9 +80,9 @@ final class InfoCommand implements Callable<Integer> {
 
     out.println();
     out.println(
-        "Backends (java.util.ServiceLoader of "
+        "Backends (BackendSelection.survey(): every "
             + BackendProvider.class.getName()
-            + ", highest priority first)");
+            + " on the class path, highest priority first)");
     printBackends(out);
     out.flush();
     return 0;
@@ -132,54 +129,31 @@ final class InfoCommand implements Callable<Integer> {
     }
   }
 
+  /** What {@link BackendSelection#survey()} sees: the very probes {@code --backend auto} decides from. */
   private static void printBackends(PrintWriter out) {
-    List<BackendProvider> providers = new ArrayList<>();
-    List<String> broken = new ArrayList<>();
-    Iterator<BackendProvider> it = ServiceLoader.load(BackendProvider.class).iterator();
-    while (true) {
-      try {
-        if (!it.hasNext()) {
-          break;
-        }
-        providers.add(it.next());
-      } catch (ServiceConfigurationError e) {
-        broken.add(e.getMessage());
-      }
-    }
-    providers.sort(Comparator.comparingInt(BackendProvider::priority).reversed());
-    String chosen = null;
-    for (BackendProvider p : providers) {
-      Availability a = availability(p);
-      out.printf(
-          "  %-6s priority %-4d %s%n",
-          p.name(), p.priority(), a.available() ? "available" : "unavailable");
+    List<BackendSelection.Probe> survey = BackendSelection.survey();
+    for (BackendSelection.Probe probe : survey) {
+      BackendProvider p = probe.provider();
+      Availability a = probe.availability();
+      out.printf("  %-6s priority %-4d %s%n", p.name(), p.priority(), a.available() ? "available" : "unavailable");
       for (String reason : a.reasons()) {
         out.println("      reason: " + reason);
       }
       for (String detail : a.details()) {
         out.println("      detail: " + detail);
       }
-      if (chosen == null && a.available()) {
-        chosen = p.name();
-      }
     }
-    for (String error : broken) {
-      out.println("  (a provider failed to load: " + error + ")");
-    }
-    if (providers.isEmpty()) {
+    if (survey.isEmpty()) {
       out.println("  none found: no backend jar on the class path (samples/target/lib)");
     }
-    out.println("  highest-priority available backend: " + (chosen == null ? "none" : chosen));
-  }
-
-  /**
-   * A provider's availability; a provider that breaks its no-throw contract is reported, not fatal.
-   */
-  private static Availability availability(BackendProvider p) {
-    try {
-      return p.availability();
-    } catch (RuntimeException | LinkageError e) {
-      return Availability.no(p.getClass().getName() + ".availability() threw " + e, List.of());
+    String chosen = survey.stream().filter(p -> p.availability().available()).map(p -> p.provider().name()).findFirst().orElse("none");
+    out.println("  --backend auto chooses: " + chosen);
+    out.println();
+    ModelCatalog catalog = ModelCatalog.load();
+    out.println("Models");
+    row(out, "compiled", catalog.names().size() + " on the class path: " + String.join(", ", catalog.names()) + " (mspx describe --list)");
+    for (String problem : catalog.problems()) {
+      row(out, "problem", problem);
     }
   }
 }

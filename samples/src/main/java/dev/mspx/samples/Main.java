@@ -6,6 +6,7 @@ import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -52,6 +53,7 @@ public final class Main implements Runnable {
    */
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    addHelpEverywhere(cli);
     cli.setExecutionExceptionHandler(
         (e, line, parsed) -> {
           if (isUserError(e)) {
@@ -62,6 +64,18 @@ public final class Main implements Runnable {
           throw e;
         });
     return cli;
+  }
+
+  /**
+   * {@code -h}/{@code --help} on every sub-command, however deep, including ones added later: a help
+   * request prints the usage and exits 0 before any required option is checked.
+   */
+  private static void addHelpEverywhere(CommandLine line) {
+    CommandSpec spec = line.getCommandSpec();
+    if (spec.optionsMap().get("--help") == null) {
+      spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build());
+    }
+    line.getSubcommands().values().forEach(Main::addHelpEverywhere);
   }
 
   private static boolean isUserError(Exception e) {

@@ -1,16 +1,10 @@
 package dev.mspx.samples;
 
-import dev.mspx.api.Backend;
-import dev.mspx.api.DType;
 import dev.mspx.api.HostMemory;
-import dev.mspx.api.HostTensor;
-import dev.mspx.api.Shape;
-import dev.mspx.api.plan.ExecutionPlan;
-import dev.mspx.core.Checkpoint;
-import dev.mspx.core.Parameters;
-import dev.mspx.core.PlanRuntime;
+import dev.mspx.core.Conditions;
+import dev.mspx.core.Model;
+import dev.mspx.core.Progress;
 import dev.mspx.core.Sampler;
-import dev.mspx.samples.configs.ReferenceConfigs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -56,31 +50,36 @@ final class SampleCommand implements Callable<Integer> {
       case "full" -> Sampler.RasterMode.FULL;
       default -> throw new IllegalArgumentException("--raster " + raster + ": give cached or full");
     };
-    Checkpoint cp = Checkpoint.read(checkpoint);
-    ExecutionPlan plan = ReferenceConfigs.plan(cp.get(Checkpoint.CONFIG));
-    cp.checkFits(plan, checkpoint);
-    try (Backend backend = backendOption.create();
-        Parameters params = Parameters.initialise(plan, backend, 0);
-        PlanRuntime rt = new PlanRuntime(params, count, PlanRuntime.Mode.INFERENCE);
-        HostMemory host = HostMemory.create("sample");
-        Sampler sampler = new Sampler(rt, mode)) {
-      cp.restore(params);
-      if (!plan.conditioning().isEmpty()) {
-        int classes = plan.spec().conditioning().get(0).width();
-        try (HostTensor labels = host.allocate(Shape.of(count), DType.INT32, "labels")) {
-          for (int i = 0; i < count; i++) {
-            labels.setInt(i, label != null ? label : i % classes);
-          }
-          rt.setConditioning(0, labels);
-        }
-      }
-      long start = System.nanoTime();
-      try (HostTensor images = sampler.sample(seed, host)) {
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Images.writeGrid(images, plan.spec().levels(), out);
-        printer.printf(Locale.ROOT, "%d images in %.2f s (%d network evaluations, raster part %s); wrote %s%n", count, seconds, sampler.evaluations(), raster, out);
+    if (count < 1) {
+      throw new IllegalArgumentException("--count must be at least 1, got " + count);
+    }
+    try (Model model = Model.load(checkpoint, backendOption.module()); HostMemory host = HostMemory.create("sample")) {
+      try (Model.Samples samples = model.sample(count, seed, mode, conditions(model), model.defaultBatch(count), host, Progress.NONE)) {
+        Images.writeGrid(samples.images(), model.spec().levels(), out);
+        printer.printf(Locale.ROOT, "%d images in %.2f s (%d network evaluations, raster part %s); wrote %s%n",
+            count, samples.seconds(), samples.evaluations(), raster, out);
       }
     }
     return 0;
+  }
+
+  /** --label for a class-conditional model (default: image i gets class i mod classes); refused for others. */
+  private Conditions conditions(Model model) {
+    var conditioning = model.spec().conditioning();
+    if (conditioning.isEmpty()) {
+      if (label != null) {
+        throw new IllegalArgumentException("--label " + label + ": model " + model.name() + " is unconditional; drop --label");
+      }
+      return Conditions.none();
+    }
+    if (label != null) {
+      return Conditions.classLabels(label);
+    }
+    int classes = conditioning.get(0).width();
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = i % classes;
+    }
+    return Conditions.classLabels(labels);
   }
 }

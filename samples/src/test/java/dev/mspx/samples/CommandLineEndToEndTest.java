@@ -106,4 +106,36 @@ class CommandLineEndToEndTest {
     assertTrue(code != 0);
     assertTrue(err.toString().startsWith("mspx: ") && err.toString().contains("pass --resume"), err.toString());
   }
+
+  /**
+   * A model declared only in this test source set ({@code models.PocketFaces}) is listed, trained,
+   * evaluated and sampled by its name, like a user's model in their own jar.
+   */
+  @Test
+  void aModelOfOurOwnIsUsedByName() throws IOException {
+    Path data = Files.createDirectories(dir.resolve("pocket"));
+    Random random = new Random(2);
+    for (String split : List.of("train", "test")) {
+      byte[] images = new byte[8 * 64];
+      for (int i = 0; i < images.length; i++) {
+        images[i] = (byte) (random.nextInt(3) * 100);
+      }
+      ArrowImageFile.write(data.resolve("pocket-" + split + ".arrow"), 1, 8, 8, images, null, 0, "pocket " + split);
+    }
+    String listed = run("describe", "--list");
+    assertTrue(listed.lines().anyMatch(l -> l.startsWith("pocket-faces") && l.contains("1x8x8") && l.contains("dev.mspx.samples.models.PocketFaces")), listed);
+    assertTrue(listed.lines().anyMatch(l -> l.startsWith("fashion28 ")), listed);
+    Path out = dir.resolve("pocket-run");
+    String trained = run("train", "--config", "pocket-faces", "--data", data.resolve("pocket-train.arrow").toString(),
+        "--cache", dir.resolve("cache").toString(), "--steps", "3", "--batch", "4", "--log-every", "1", "--backend", "cpu", "--out", out.toString());
+    assertTrue(trained.contains("training pocket-faces") && trained.contains("step 3  loss"), trained);
+    Path checkpoint = out.resolve("checkpoint.arrow");
+    String eval = run("eval", "--checkpoint", checkpoint.toString(), "--data", data.resolve("pocket-train.arrow").toString(),
+        "--cache", dir.resolve("cache").toString(), "--backend", "cpu");
+    assertTrue(eval.strip().matches("(?s).*bits/dim: \\d+\\.\\d{4} \\(8 images\\)"), eval);
+    Path png = dir.resolve("pocket.png");
+    String sampled = run("sample", "--checkpoint", checkpoint.toString(), "--count", "4", "--backend", "cpu", "--out", png.toString());
+    assertTrue(sampled.contains("4 images"), sampled);
+    assertEquals(2 * (8 + 2) + 2, ImageIO.read(png.toFile()).getWidth());
+  }
 }

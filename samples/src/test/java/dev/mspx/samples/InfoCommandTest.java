@@ -33,7 +33,8 @@ class InfoCommandTest {
     assertTrue(
         lines.stream().anyMatch(l -> l.strip().startsWith("cpu ") && l.contains("available")),
         text);
-    assertTrue(text.contains("highest-priority available backend: cpu"), text);
+    assertTrue(text.contains("--backend auto chooses: cpu"), text);
+    assertTrue(text.contains("fashion28, fashion28-labelled, fashion28-raster"), "the models on the class path: " + text);
     assertTrue(lines.stream().anyMatch(l -> l.strip().startsWith("reason: ")), "cudnn says why: " + text);
     assertTrue(
         lines.stream().noneMatch(l -> l.startsWith("  missing")),

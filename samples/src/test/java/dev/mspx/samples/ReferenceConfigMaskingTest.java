@@ -16,6 +16,7 @@ import dev.mspx.testing.masking.AvailableBackends;
 import dev.mspx.testing.masking.MaskingCases;
 import dev.mspx.testing.masking.MaskingCheck;
 import dev.mspx.testing.masking.MaskingProperties;
+import dev.mspx.testing.masking.MaskingPropertySuite;
 import dev.mspx.testing.masking.MaskingCase;
 import dev.mspx.testing.gen.Gen;
 import java.util.ArrayList;
@@ -82,7 +83,12 @@ class ReferenceConfigMaskingTest {
     ExecutionPlan compiled = ReferenceConfigs.plan(config);
     ExecutionPlan crop = PlanBuilder.build(crop(compiled.spec()));
     assertEquals(masks(compiled), masks(crop), config + ": the cropped plan must use exactly the compiled plan's masks");
-    assertEquals(compiled.parameterCount() > 0, crop.parameterCount() > 0);
+    // The crop is the same architecture: each of its parameters is one of the compiled plan's, same shape.
+    java.util.Map<String, dev.mspx.api.Shape> shapes = new java.util.HashMap<>();
+    compiled.parameters().forEach(p -> shapes.put(p.name(), compiled.slot(p.slot()).shape()));
+    for (var p : crop.parameters()) {
+      assertEquals(shapes.get(p.name()), crop.slot(p.slot()).shape(), config + ": parameter " + p.name() + " of the crop");
+    }
   }
 
   static Stream<Arguments> configsOnBackends() {
@@ -111,5 +117,6 @@ class ReferenceConfigMaskingTest {
     MaskingCheck.forAll("agreement of " + on + " with the reference", cases, 1,
         c -> p.agreement(c, CpuReferenceBackend::new, Tolerances.float32()));
     System.out.println(on + ": " + p.stats());
+    MaskingPropertySuite.assertDeterministic(on, p.stats());
   }
 }

@@ -5,7 +5,7 @@
  * dev.mspx.backend.cpu.CpuVectorBackend} is the fast one: Vector API kernels (an implicit-GEMM
  * convolution with a register-tiled FMA micro-kernel) on a small thread pool. {@link
  * dev.mspx.backend.cpu.CpuKernels} chooses between them at start-up and says why; {@link
- * dev.mspx.backend.cpu.CpuBackendProvider} and {@link dev.mspx.backend.cpu.CpuBackendModule} expose
- * that choice.
+ * dev.mspx.backend.cpu.CpuBackendProvider} exposes that choice to {@code BackendSelection} (and so to
+ * {@code dev.mspx.core.BackendModule}, the one route from a name to a backend).
  */
 package dev.mspx.backend.cpu;

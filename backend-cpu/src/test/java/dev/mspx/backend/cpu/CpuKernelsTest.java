@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.inject.Guice;
 import dev.mspx.api.Availability;
 import dev.mspx.api.Backend;
 import dev.mspx.api.BackendUnavailableException;
@@ -77,19 +76,13 @@ class CpuKernelsTest {
   }
 
   @Test
-  void theModuleBindsTheKernelsItIsGiven() {
-    try (Backend b = Guice.createInjector(new CpuBackendModule()).getInstance(Backend.class)) {
-      assertInstanceOf(CpuReferenceBackend.class, b, "the no-argument module keeps binding the oracle");
-    }
-    try (Backend b = Guice.createInjector(CpuBackendModule.vector()).getInstance(Backend.class)) {
-      assertInstanceOf(CpuVectorBackend.class, b);
-    }
-    try (Backend b = Guice.createInjector(CpuBackendModule.selected()).getInstance(Backend.class)) {
-      assertInstanceOf(CpuVectorBackend.class, b, "selected() follows the provider");
+  void theProviderMakesTheKernelsThePropertyNames() {
+    try (Backend b = new CpuBackendProvider().create()) {
+      assertInstanceOf(CpuVectorBackend.class, b, "the vector kernels where they can run");
     }
     System.setProperty(CpuKernels.PROPERTY, "reference");
-    try (Backend b = Guice.createInjector(CpuBackendModule.selected()).getInstance(Backend.class)) {
-      assertInstanceOf(CpuReferenceBackend.class, b, "selected() honours mspx.cpu.kernels");
+    try (Backend b = new CpuBackendProvider().create()) {
+      assertInstanceOf(CpuReferenceBackend.class, b, "mspx.cpu.kernels=reference is honoured");
     }
   }
 }

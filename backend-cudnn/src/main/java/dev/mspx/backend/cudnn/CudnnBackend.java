@@ -40,7 +40,7 @@ import java.util.Optional;
  * use FMA kernels only (float32 results, no TF32) unless {@code -Dmspx.cudnn.tf32=true}.
  *
  * <p>A backend is driven by one thread at a time, like the stream under it. Start one through
- * {@link CudnnBackendProvider#create()} (or {@link CudnnBackendModule}), which checks the machine
+ * {@link CudnnBackendProvider#create()} (or {@code BackendModule.select("cudnn")}), which checks the machine
  * first.
  */
 // Device addresses become MemorySegments only to be passed to native calls.

@@ -2,22 +2,20 @@ package dev.mspx.backend.cudnn;
 
 import dev.mspx.api.AdamOp;
 import dev.mspx.api.Availability;
-import dev.mspx.api.Backend;
-import dev.mspx.api.BackendProvider;
 import dev.mspx.api.BackendSelection;
-import dev.mspx.api.DType;
 import dev.mspx.api.HostMemory;
-import dev.mspx.api.HostTensor;
-import dev.mspx.api.Shape;
 import dev.mspx.api.model.GatedSpec;
 import dev.mspx.api.model.ModelSpec;
 import dev.mspx.api.model.UpscaleSpec;
-import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
-import dev.mspx.core.Adam;
-import dev.mspx.core.Parameters;
-import dev.mspx.core.PlanRuntime;
+import dev.mspx.core.BackendModule;
+import dev.mspx.core.Conditions;
+import dev.mspx.core.Model;
+import dev.mspx.core.Progress;
 import dev.mspx.core.Sampler;
+import dev.mspx.core.Trainer;
+import dev.mspx.core.data.ImageSet;
+import dev.mspx.core.data.ImageSets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +27,9 @@ import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
- * The GPU timings of device-check.sh, on {@link CudnnBackend}: the fashion28 training step (batch
- * 32: the trainer's step of set images, gradients, loss read-back and Adam with its gradient-norm
+ * The GPU timings of device-check.sh, on {@link CudnnBackend} opened as every user opens one (a
+ * {@link Model} through {@link BackendModule}): the fashion28 training step (batch 32: the trainer's
+ * step of gathering and setting images, gradients, loss read-back and Adam with its gradient-norm
  * check) and speed512 sampling of one 512×512 image with {@link Sampler}. Writes {@code
  * java-bench.json} into the folder given as the first argument. The models are built from DESIGN.md's
  * table through {@link PlanBuilder} (backend-cudnn cannot depend on samples, which holds the compiled
@@ -67,32 +66,30 @@ public final class DeviceBench {
     String backendName = option(args, "--backend", "cudnn");
     Files.createDirectories(out);
 
-    BackendProvider provider =
-        backendName.equals("cudnn")
-            ? new CudnnBackendProvider()
-            : BackendSelection.providers().stream()
-                .filter(p -> p.name().equals(backendName))
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown backend " + backendName));
-    Availability a = provider.availability();
+    // The one route to a backend: the survey says whether it can run, its module makes it.
+    BackendSelection.Probe probe = BackendSelection.survey().stream()
+        .filter(p -> p.provider().name().equals(backendName))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown backend " + backendName));
+    Availability a = probe.availability();
     List<String> json = new ArrayList<>();
-    json.add(field("backend", provider.name()));
+    json.add(field("backend", backendName));
     json.add(field("availability", a.summary()));
     json.add(field("details", String.join("; ", a.details())));
     json.add(field("tf32", Boolean.getBoolean(CudnnBackend.TF32_PROPERTY) ? "allowed" : "off (FMA kernels only)"));
     json.add(field("algorithms", System.getProperty(ConvolutionAlgorithms.SEARCH_PROPERTY, "heuristic")));
     if (!a.available()) {
       write(out, json);
-      System.err.println("DeviceBench: " + provider.name() + " is " + a.summary());
+      System.err.println("DeviceBench: " + backendName + " is " + a.summary());
       System.exit(2);
     }
-    run(provider, out, json, batch, warmup, steps, size, samples, FASHION28, SPEED512);
+    run(BackendModule.select(backendName), out, json, batch, warmup, steps, size, samples, FASHION28, SPEED512);
     System.out.println("DeviceBench: wrote " + out.resolve("java-bench.json"));
   }
 
   /** Times {@code train} (a training step) and {@code sample} (drawing images), adding to {@code json}. */
   static void run(
-      BackendProvider provider,
+      BackendModule backend,
       Path out,
       List<String> json,
       int batch,
@@ -103,44 +100,37 @@ public final class DeviceBench {
       ModelSpec train,
       ModelSpec sample)
       throws IOException {
-    try (Backend backend = provider.create()) {
-      double[] step = trainingSteps(backend, train, batch, warmup, steps);
-      json.add(raw(train.name() + "_step", "{\"batch\": " + batch + ", \"warmup\": " + warmup
-          + ", \"median_s\": " + fmt(median(step)) + ", \"min_s\": "
-          + fmt(Arrays.stream(step).min().orElse(Double.NaN)) + ", \"times_s\": " + list(step) + "}"));
-      write(out, json);
-      SampleRun s = sampling(backend, sample, size, samples);
-      json.add(raw(sample.name() + "_sample", "{\"size\": " + size + ", \"batch\": 1, \"evaluations\": "
-          + s.evaluations + ", \"median_s\": " + fmt(median(s.seconds)) + ", \"times_s\": "
-          + list(s.seconds) + ", \"mean_level\": " + fmt(s.meanLevel) + "}"));
-      write(out, json);
-    }
+    double[] step = trainingSteps(backend, train, batch, warmup, steps);
+    json.add(raw(train.name() + "_step", "{\"batch\": " + batch + ", \"warmup\": " + warmup
+        + ", \"median_s\": " + fmt(median(step)) + ", \"min_s\": "
+        + fmt(Arrays.stream(step).min().orElse(Double.NaN)) + ", \"times_s\": " + list(step) + "}"));
+    write(out, json);
+    SampleRun s = sampling(backend, sample, size, samples);
+    json.add(raw(sample.name() + "_sample", "{\"size\": " + size + ", \"batch\": 1, \"evaluations\": "
+        + s.evaluations + ", \"median_s\": " + fmt(median(s.seconds)) + ", \"times_s\": "
+        + list(s.seconds) + ", \"mean_level\": " + fmt(s.meanLevel) + "}"));
+    write(out, json);
   }
 
-  /** Seconds per training step, after {@code warmup} untimed ones; random images each step. */
-  static double[] trainingSteps(Backend backend, ModelSpec spec, int batch, int warmup, int steps) {
-    ExecutionPlan plan = PlanBuilder.build(spec);
-    int c = spec.channels();
-    int side = spec.size();
+  /**
+   * Seconds per training step of a {@link Model}'s trainer (gather a batch, set it, gradients, the loss
+   * read back, Adam), after {@code warmup} untimed ones, on random images.
+   */
+  static double[] trainingSteps(BackendModule backend, ModelSpec spec, int batch, int warmup, int steps) {
+    int c = spec.channels(), side = spec.size(), n = batch * (warmup + steps);
     SplittableRandom random = new SplittableRandom(0);
+    byte[] pixels = new byte[n * c * side * side];
+    for (int k = 0; k < pixels.length; k++) {
+      pixels[k] = (byte) random.nextInt(256);
+    }
     double[] times = new double[steps];
-    try (Parameters params = Parameters.initialise(plan, backend, 0);
-        PlanRuntime runtime = new PlanRuntime(params, batch);
-        Adam adam = new Adam(params, AdamOp.defaults(), 0);
-        HostMemory host = HostMemory.create("bench");
-        HostTensor images = host.allocate(Shape.nchw(batch, c, side, side), DType.UINT8, "images")) {
-      byte[] pixels = new byte[batch * c * side * side];
+    try (Model model = Model.create(PlanBuilder.build(spec), backend, 0);
+        ImageSet data = ImageSets.fromBytes(c, side, side, pixels, null, 0, "random")) {
+      Trainer trainer = model.train(data, new Trainer.Settings(batch, 0, AdamOp.defaults(), 0));
       for (int i = 0; i < warmup + steps; i++) {
-        for (int k = 0; k < pixels.length; k++) {
-          pixels[k] = (byte) random.nextInt(256);
-        }
-        images.copyFrom(pixels);
         long t0 = System.nanoTime();
-        runtime.setImages(images);
-        runtime.gradients();
-        double loss = runtime.bitsPerDim();
-        adam.update(runtime, loss);
-        backend.synchronize();
+        double loss = trainer.step();
+        model.backend().synchronize();
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "%s step %d: %.4f s, %.4f bits/dim%n", spec.name(), i, seconds, loss);
         if (i >= warmup) {
@@ -153,33 +143,25 @@ public final class DeviceBench {
 
   record SampleRun(double[] seconds, long evaluations, double meanLevel) {}
 
-  /** One image of {@code size}² per draw, after one untimed draw (kernels and algorithms warm). */
-  static SampleRun sampling(Backend backend, ModelSpec model, int size, int draws) {
+  /** One image of {@code size}² per draw (full raster re-evaluation of the base), after one untimed draw. */
+  static SampleRun sampling(BackendModule backend, ModelSpec model, int size, int draws) {
     ModelSpec spec = ModelSpec.builder().from(model).size(size).build();
-    ExecutionPlan plan = PlanBuilder.build(spec);
     double[] times = new double[draws];
     long evaluations = 0;
     double mean = Double.NaN;
-    try (Parameters params = Parameters.initialise(plan, backend, 0);
-        PlanRuntime runtime = new PlanRuntime(params, 1);
-        Sampler sampler = new Sampler(runtime);
-        HostMemory host = HostMemory.create("samples")) {
+    try (Model m = Model.create(PlanBuilder.build(spec), backend, 0); HostMemory host = HostMemory.create("samples")) {
       for (int i = -1; i < draws; i++) {
-        long before = sampler.evaluations();
-        long t0 = System.nanoTime();
-        try (HostTensor image = sampler.sample(i + 1, host)) {
-          double seconds = (System.nanoTime() - t0) / 1e9;
-          evaluations = sampler.evaluations() - before;
-          byte[] b = image.toByteArray();
+        try (Model.Samples drawn = m.sample(1, i + 1, Sampler.RasterMode.FULL, Conditions.none(), 1, host, Progress.NONE)) {
+          evaluations = drawn.evaluations();
+          byte[] b = drawn.images().toByteArray();
           long sum = 0;
           for (byte v : b) {
             sum += Byte.toUnsignedInt(v);
           }
           mean = (double) sum / b.length;
-          System.err.printf(
-              Locale.ROOT, "%s sample at %d: %.4f s, %d evaluations%n", model.name(), size, seconds, evaluations);
+          System.err.printf(Locale.ROOT, "%s sample at %d: %.4f s, %d evaluations%n", model.name(), size, drawn.seconds(), evaluations);
           if (i >= 0) {
-            times[i] = seconds;
+            times[i] = drawn.seconds();
           }
         }
       }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mspx.api.model.GatedSpec;
 import dev.mspx.api.model.ModelSpec;
 import dev.mspx.api.model.UpscaleSpec;
-import dev.mspx.backend.cpu.CpuBackendProvider;
+import dev.mspx.core.BackendModule;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,7 +29,7 @@ class DeviceBenchTest {
     ModelSpec sample =
         ModelSpec.multiscale("tinysample", 3, 256, 8, 2, new GatedSpec(2, 8, 3), UpscaleSpec.typeA(8, 1));
     List<String> json = new ArrayList<>();
-    DeviceBench.run(new CpuBackendProvider(), out, json, 2, 1, 2, 4, 2, train, sample);
+    DeviceBench.run(BackendModule.select("cpu"), out, json, 2, 1, 2, 4, 2, train, sample);
 
     String written = Files.readString(out.resolve("java-bench.json"));
     assertTrue(

@@ -1,36 +1,30 @@
 package dev.mspx.samples.configs;
 
 import dev.mspx.api.plan.ExecutionPlan;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
+import dev.mspx.core.ModelCatalog;
+import java.util.List;
 
-/** The reference configurations by the names DESIGN.md, the benchmarks and the peer use. */
+/**
+ * The reference configurations of the design page, by the names the benchmarks and the PyTorch peer
+ * use. They are compiled models like any other (found through {@link ModelCatalog}); this list says
+ * which ones the benchmarks and the peer know, and its test checks that each is in the catalog.
+ */
 public final class ReferenceConfigs {
 
-  private static final Map<String, Supplier<ExecutionPlan>> PLANS = new LinkedHashMap<>();
-
-  static {
-    PLANS.put("fashion28", Fashion28Plan::plan);
-    PLANS.put("fashion28-labelled", Fashion28LabelledPlan::plan);
-    PLANS.put("fashion28-raster", Fashion28RasterPlan::plan);
-    PLANS.put("photo32", Photo32Plan::plan);
-    PLANS.put("photo32-raster", Photo32RasterPlan::plan);
-    PLANS.put("speed512", Speed512Plan::plan);
-  }
+  private static final List<String> NAMES =
+      List.of("fashion28", "fashion28-labelled", "fashion28-raster", "photo32", "photo32-raster", "speed512");
 
   private ReferenceConfigs() {}
 
-  public static Iterable<String> names() {
-    return PLANS.keySet();
+  public static List<String> names() {
+    return NAMES;
   }
 
   /** The compiled plan of a configuration; an unknown name fails with the known ones. */
   public static ExecutionPlan plan(String name) {
-    Supplier<ExecutionPlan> plan = PLANS.get(name);
-    if (plan == null) {
-      throw new IllegalArgumentException("unknown config '" + name + "', known configs " + PLANS.keySet());
+    if (!NAMES.contains(name)) {
+      throw new IllegalArgumentException("unknown config '" + name + "', known configs " + NAMES);
     }
-    return plan.get();
+    return ModelCatalog.load().plan(name);
   }
 }

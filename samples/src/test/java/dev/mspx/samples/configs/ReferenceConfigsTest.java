@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.api.plan.PlanBuilder;
+import dev.mspx.api.plan.PlanProvider;
+import dev.mspx.core.ModelCatalog;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The plans javac compiled from the reference declarations are exactly what the builder makes at run time. */
@@ -27,6 +30,18 @@ class ReferenceConfigsTest {
     assertEquals(Fashion28Plan.plan().arena().bytesPerImage(), Fashion28Plan.ARENA_BYTES_PER_IMAGE);
     assertEquals(8L * 8 * 3 + 6 * 3 * 4, Speed512Plan.SAMPLING_EVALUATIONS);
     assertEquals(1, Fashion28LabelledPlan.plan().conditioning().size());
+  }
+
+  @Test
+  void everyReferenceConfigIsInTheCatalogUnderItsName() {
+    ModelCatalog catalog = ModelCatalog.load();
+    assertEquals(List.of(), catalog.problems());
+    assertEquals("dev.mspx.samples.configs.Fashion28Raster", catalog.find("fashion28-raster").orElseThrow().declaration());
+    for (String name : ReferenceConfigs.names()) {
+      PlanProvider p = catalog.find(name).orElseThrow(() -> new AssertionError(name + " is not in the catalog " + catalog.names()));
+      assertEquals(name, p.spec().catalogName());
+      assertEquals(p.plan().parameterCount(), p.parameterCount());
+    }
   }
 
   @Test

@@ -1,14 +1,14 @@
 package dev.mspx.testing.masking;
 
 import dev.mspx.api.Backend;
-import dev.mspx.api.BackendProvider;
+import dev.mspx.api.BackendSelection;
+import dev.mspx.core.BackendModule;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 /**
- * The backends that {@link ServiceLoader} finds on the class path and that can run here, so that a
+ * The backends on the class path that can run here, so that a
  * test can run the masking properties on "every available backend" without naming them. A provider
  * that says it is unavailable, or whose {@code create()} throws, is listed in {@link #skipped()} with
  * the reason.
@@ -28,27 +28,29 @@ public final class AvailableBackends {
 
   private AvailableBackends() {}
 
-  /** Probes every provider once. */
+  /**
+   * Probes every provider once, through the same route as every other user of a backend: {@link
+   * BackendSelection#survey()} says which can run, and each is then made by its {@link BackendModule}.
+   */
   public static AvailableBackends discover() {
     AvailableBackends out = new AvailableBackends();
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+    for (BackendSelection.Probe probe : BackendSelection.survey()) {
+      String name = probe.provider().name();
+      if (!probe.availability().available()) {
+        out.skipped.add(name + ": " + probe.availability().summary());
+        continue;
+      }
+      BackendModule module = BackendModule.select(name);
       String why;
-      try {
-        var availability = p.availability();
-        if (!availability.available()) {
-          out.skipped.add(p.name() + ": " + availability.summary());
-          continue;
-        }
-        try (Backend probe = p.create()) {
-          why = null;
-        }
+      try (Backend trial = module.create()) {
+        why = null;
       } catch (RuntimeException | LinkageError e) {
         why = e.toString();
       }
       if (why != null) {
-        out.skipped.add(p.name() + ": create() failed: " + why);
+        out.skipped.add(name + ": create() failed: " + why);
       } else {
-        out.available.add(new Entry(p.name(), p::create));
+        out.available.add(new Entry(name, module::create));
       }
     }
     return out;

@@ -66,4 +66,35 @@ class MutantBackendTest {
     MaskingCheck.forAll("causality on a sloppy gate", MaskingCases.of(ModelGens.specs(BOUNDS)), 20, p::causality);
   }
 
+  /**
+   * A convolution whose last bits changed once (as a kernel whose rounding changes with the JIT tier
+   * or thread timing would): causal, yet a bit-for-bit check sees a change that a second run does not
+   * reproduce. The check itself passes on the retry, so the kit must fail on the count instead.
+   */
+  static final class FlickeringBackend extends ForwardingBackend {
+    /** Shared by every instance, like the JIT's state: a fresh backend does not start the pattern over. */
+    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    FlickeringBackend() {
+      super(new CpuReferenceBackend("flickering"));
+    }
+
+    @Override
+    public void conv2d(Conv2dOp op, Tensor x, Tensor w, Tensor mask, Tensor bias, Tensor y) {
+      super.conv2d(op, x, w, mask, bias, y);
+      if (CALLS.getAndIncrement() == 5) { // once: the retry of the check it breaks passes
+        super.scale(y, 1.0000003, y);
+      }
+    }
+  }
+
+  @Test
+  void aBackendWhoseBitsFlickerFailsTheSuite() {
+    MaskingProperties p = new MaskingProperties(FlickeringBackend::new);
+    MaskingCheck.forAll("causality on a flickering backend", MaskingCases.of(ModelGens.specs(BOUNDS)), 20, p::causality);
+    assertTrue(p.stats().irreproducible() > 0, "the flicker was seen: " + p.stats());
+    AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+        () -> MaskingPropertySuite.assertDeterministic("causality on a flickering backend", p.stats()));
+    assertTrue(e.getMessage().contains("gives different bits for the same inputs"), e.getMessage());
+  }
 }
