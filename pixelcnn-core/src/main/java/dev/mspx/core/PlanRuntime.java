@@ -162,8 +162,7 @@ public final class PlanRuntime implements AutoCloseable {
    */
   public List<Tensor> gradients() {
     prepare();
-    double dims = (double) plan.spec().channels() * plan.spec().size() * plan.spec().size();
-    double scale = 1.0 / (batch * dims * Math.log(2));
+    double scale = plan.spec().bitsPerDim(1.0, batch); // d(bits/dim) / d(nats of one sub-pixel)
     List<Tensor> losses = new ArrayList<>();
     for (Network n : plan.networks()) {
       forward(n);
@@ -184,8 +183,7 @@ public final class PlanRuntime implements AutoCloseable {
         }
       }
     }
-    double dims = (double) plan.spec().channels() * plan.spec().size() * plan.spec().size();
-    return nats / (batch * dims * Math.log(2));
+    return plan.spec().bitsPerDim(nats, batch);
   }
 
   /** The gradient tensor of a parameter, by name. */

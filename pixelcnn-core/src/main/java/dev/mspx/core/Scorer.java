@@ -68,6 +68,6 @@ public final class Scorer {
 
   /** Bits per dimension of one image's nats. */
   public double bitsPerDim(double nats) {
-    return nats / ((double) spec.channels() * spec.size() * spec.size() * Math.log(2));
+    return spec.bitsPerDim(nats, 1);
   }
 }

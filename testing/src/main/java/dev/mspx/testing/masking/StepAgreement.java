@@ -58,8 +58,7 @@ final class StepAgreement {
       try {
         load(rt, inputs);
         load(rr, inputs);
-        double dims = (double) spec.channels() * spec.size() * spec.size();
-        double scale = 1.0 / (BATCH * dims * Math.log(2));
+        double scale = spec.bitsPerDim(1.0, BATCH);
         List<Step> prepare = plan.prepare();
         for (Step s : prepare) {
           step(c, "prepare", s, rt, rr, host, tol);
