@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
     name = "mspx",
     mixinStandardHelpOptions = true,
     description = "mspx on Apache Spark: data-parallel training, evaluation and sampling fleets.",
-    subcommands = {SparkMain.Train.class, SparkMain.Eval.class, SparkMain.Sample.class, CommandLine.HelpCommand.class})
+    subcommands = {SparkMain.Train.class, SparkMain.Eval.class, SparkMain.Sample.class, SparkBench.Collectives.class, SparkBench.Steps.class,
+      CommandLine.HelpCommand.class})
 public final class SparkMain implements Runnable {
 
   @Spec CommandSpec spec;
@@ -88,8 +89,10 @@ public final class SparkMain implements Runnable {
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting, e.g. --conf spark.task.cpus=2 (repeatable).")
     Map<String, String> conf = new LinkedHashMap<>();
 
+    // cpu by default, unlike mspx's auto: a GPU on a cluster is something a job asks Spark for
+    // (spark.task.resource.gpu.amount), so the GPU backend is chosen explicitly with it.
     @Option(names = "--backend", defaultValue = "cpu",
-        description = "The executors' backend: cpu, cudnn or auto (default: ${DEFAULT-VALUE}).")
+        description = "The executors' backend: cpu, cudnn or auto (default: ${DEFAULT-VALUE}; cudnn with spark.task.resource.gpu.amount).")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0",
@@ -101,6 +104,7 @@ public final class SparkMain implements Runnable {
 
     /** A context for {@code command}; local masters talk over the loopback only and start no web UI. */
     JavaSparkContext context(String command) {
+      quietLogging();
       SparkConf conf = new SparkConf().setAppName("mspx " + command);
       if (master != null) {
         conf.setMaster(master);
@@ -127,6 +131,17 @@ public final class SparkMain implements Runnable {
       }
       sc.addFile(file.toAbsolutePath().toString());
       return new Data(file.getFileName().toString(), true, file);
+    }
+  }
+
+  /**
+   * Warnings and errors only, unless {@code -v} or the user configured log4j (Spark's conf/log4j2.properties
+   * through spark-submit, or -Dlog4j.configurationFile): Spark logs dozens of INFO lines while it starts,
+   * which on a command line drown the training's own lines.
+   */
+  static void quietLogging() {
+    if (!verbose && System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
+      org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
     }
   }
 
@@ -398,7 +413,12 @@ public final class SparkMain implements Runnable {
       if (batch < 0) {
         throw new IllegalArgumentException("--batch must be 0 (automatic) or more, got " + batch);
       }
-      SamplingFleet.Format format = out.toString().toLowerCase(Locale.ROOT).endsWith(".arrow") ? SamplingFleet.Format.ARROW : SamplingFleet.Format.PNG;
+      String lower = out.toString().toLowerCase(Locale.ROOT);
+      if (lower.endsWith(".png")) {
+        throw new IllegalArgumentException("--out " + out + ": a fleet writes one PNG file per image (sample-SEED.png) into a folder; give a folder,"
+            + " or NAME.arrow for one Arrow image file (mspx sample without --spark draws one grid PNG)");
+      }
+      SamplingFleet.Format format = lower.endsWith(".arrow") ? SamplingFleet.Format.ARROW : SamplingFleet.Format.PNG;
       long start = System.nanoTime();
       try (JavaSparkContext sc = sparkOptions.context("sample " + checkpoint)) {
         int written = new SamplingFleet(sc).sample(checkpoint, count, seed, label, partitions != null ? partitions : sc.defaultParallelism(), batch, mode,
