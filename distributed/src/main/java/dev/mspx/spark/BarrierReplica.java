@@ -96,6 +96,7 @@ final class BarrierReplica {
     try (DriverChannel.Client reports = rank == 0 ? new DriverChannel.Client(driver) : null) {
       double recent = 0;
       int inWindow = 0;
+      long savingNanos = 0;
       boolean stop = trainer.steps() >= job.steps();
       while (!stop) {
         if (rank == 0 && System.currentTimeMillis() >= job.deadlineMillis()) {
@@ -114,18 +115,22 @@ final class BarrierReplica {
           boolean due = (System.nanoTime() - lastSave) / 1e9 >= job.saveEverySeconds()
               || (job.saveEverySteps() > 0 && step % job.saveEverySteps() == 0);
           if (due && !stop) {
+            long saving = System.nanoTime();
             reports.checkpoint(step, bytes(trainer, rank));
             lastSave = System.nanoTime();
+            savingNanos += lastSave - saving;
           }
         }
       }
+      // The steps' time: without the checkpoints rank 0 wrote on the way, or the last one.
+      double seconds = (System.nanoTime() - start - savingNanos) / 1e9;
       if (rank == 0) {
         reports.checkpoint(trainer.steps(), bytes(trainer, rank));
         reports.finished(trainer.steps());
       }
+      return new ReplicaReport(rank, first, trainer.steps(), seconds, exchanging.get(), sent.get(), model.plan().parameterCount(),
+          model.backend().name());
     }
-    return new ReplicaReport(rank, first, trainer.steps(), (System.nanoTime() - start) / 1e9, exchanging.get(), sent.get(),
-        model.plan().parameterCount(), model.backend().name());
   }
 
   /** The trainer's checkpoint as the bytes of its Arrow file. */

@@ -99,6 +99,12 @@ public final class DistributedTraining {
           if (!isStageFailure(e) || attempt + 1 >= job.maxAttempts()) {
             throw sneaky(e);
           }
+          try {
+            channel.closeAndWait();
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the driver finished writing a checkpoint", interrupted);
+          }
           long saved = channel.lastCheckpointStep();
           if (saved >= 0 || (state != null)) {
             state = readAll(checkpointFile);

@@ -39,6 +39,7 @@ final class DriverChannel implements AutoCloseable {
   private volatile long lastCheckpointStep = -1;
   private volatile long finishedStep = -1;
   private volatile Throwable failure;
+  private volatile Socket accepted;
 
   /** Opens the driver's side on {@code host} and starts reading in the background. */
   DriverChannel(String host, Path checkpointFile, PrintWriter out) {
@@ -61,7 +62,7 @@ final class DriverChannel implements AutoCloseable {
   }
 
   private void read() {
-    try (Socket socket = server.accept();
+    try (Socket socket = accepted = server.accept();
         DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()))) {
       while (true) {
         byte kind;
@@ -147,10 +148,23 @@ final class DriverChannel implements AutoCloseable {
   public void close() {
     try {
       server.close();
+      Socket socket = accepted;
+      if (socket != null) {
+        socket.close();
+      }
     } catch (IOException ignored) {
       // nothing listens any more either way
     }
     reader.interrupt();
+  }
+
+  /**
+   * Stops listening and waits (up to 30 s) for a checkpoint being written to be renamed into place, so
+   * that the file read next is the last one this attempt will write.
+   */
+  void closeAndWait() throws InterruptedException {
+    close();
+    reader.join(30_000);
   }
 
   /** Rank 0's end: a connection to the driver's channel. */
