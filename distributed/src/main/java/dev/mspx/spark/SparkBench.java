@@ -64,6 +64,7 @@ final class SparkBench {
 
     @Override
     public Integer call() {
+      SparkMain.quietLogging();
       PrintWriter out = spec.commandLine().getOut();
       try (JavaSparkContext sc = sparkOptions.context("bench-collective")) {
         out.printf(Locale.ROOT, "%d replicas on %s; medians of %d exchanges; load average %s%n", replicas, sc.master(), rounds, load());
@@ -172,6 +173,7 @@ final class SparkBench {
 
     @Override
     public Integer call() throws Exception {
+      SparkMain.quietLogging();
       PrintWriter out = spec.commandLine().getOut();
       ModelSpec m = ModelCatalog.load().plan(config).spec();
       Path file = SparkMain.prepared(data != null ? data : SparkMain.defaultData(m), cache != null ? cache : ImageSets.defaultCacheDir(), m, true);

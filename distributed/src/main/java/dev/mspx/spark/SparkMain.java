@@ -140,8 +140,21 @@ public final class SparkMain implements Runnable {
    * which on a command line drown the training's own lines.
    */
   static void quietLogging() {
-    if (!verbose && System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
+    if (verbose) {
+      return;
+    }
+    if (System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
       org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
+      // As Spark's own log4j2 template: Hadoop's "Unable to load native-hadoop library" says nothing useful here.
+      org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.hadoop.util.NativeCodeLoader", org.apache.logging.log4j.Level.ERROR);
+    }
+    // mspx's own INFO lines (data preparation, backend choice) go through java.util.logging, as in mspx.
+    if (System.getProperty("java.util.logging.config.file") == null && System.getProperty("java.util.logging.config.class") == null) {
+      java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+      root.setLevel(java.util.logging.Level.WARNING);
+      for (java.util.logging.Handler h : root.getHandlers()) {
+        h.setLevel(java.util.logging.Level.WARNING);
+      }
     }
   }
 
@@ -263,6 +276,7 @@ public final class SparkMain implements Runnable {
 
     @Override
     public Integer call() {
+      quietLogging();
       PrintWriter out = spec.commandLine().getOut();
       Path checkpointFile = this.out.resolve("checkpoint.arrow");
       if (!resume && Files.exists(checkpointFile)) {
@@ -338,6 +352,7 @@ public final class SparkMain implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      quietLogging();
       PrintWriter out = spec.commandLine().getOut();
       if (perSubpixel != null) {
         throw new IllegalArgumentException("--per-subpixel writes one CSV from one process: run mspx eval without --spark for it");
@@ -404,6 +419,7 @@ public final class SparkMain implements Runnable {
 
     @Override
     public Integer call() {
+      quietLogging();
       PrintWriter printer = spec.commandLine().getOut();
       Sampler.RasterMode mode = switch (raster) {
         case "cached" -> Sampler.RasterMode.CACHED;
