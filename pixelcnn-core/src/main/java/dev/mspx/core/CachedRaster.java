@@ -302,10 +302,10 @@ final class CachedRaster implements AutoCloseable {
 
   /**
    * Draws every sub-pixel of {@code image} ({@code uint8 [n, C, side, side]}, in raster order then
-   * colour by colour, from zeros), consuming {@code random} exactly as {@link Sampler}'s full
-   * re-evaluation does.
+   * colour by colour, from zeros), consuming {@code random} (one stream, or one per image) exactly as
+   * {@link Sampler}'s full re-evaluation does.
    */
-  byte[] sample(SplittableRandom random) {
+  byte[] sample(SplittableRandom[] random) {
     byte[] image = new byte[n * channels * area];
     initialise(image);
     int draws = n * channels * area;
@@ -314,9 +314,7 @@ final class CachedRaster implements AutoCloseable {
     for (int p = 0; p < area; p++) {
       for (int ch = 0; ch < channels; ch++) {
         computeBucket(p, image);
-        for (int k = 0; k < draws; k++) {
-          uniforms[k] = (float) random.nextDouble();
-        }
+        Sampler.uniforms(random, uniforms);
         float[] z = values[logitSlot];
         int zw = width[logitSlot];
         for (int b = 0; b < n; b++) {

@@ -193,8 +193,16 @@ public final class Model implements AutoCloseable {
    * closes it when it closes.
    */
   public Trainer train(ImageSet data, Trainer.Settings settings) {
+    return train(data, settings, Trainer.Shard.WHOLE, Trainer.GradientExchange.NONE);
+  }
+
+  /**
+   * A trainer of one replica of data-parallel training: its {@code shard} of every global batch of
+   * {@code settings.batch()}, gradients summed over the replicas by {@code exchange}.
+   */
+  public Trainer train(ImageSet data, Trainer.Settings settings, Trainer.Shard shard, Trainer.GradientExchange exchange) {
     check();
-    Trainer t = new Trainer(parameters, data, settings, name);
+    Trainer t = new Trainer(parameters, data, settings, name, shard, exchange);
     trainers.add(t);
     return t;
   }
@@ -275,14 +283,63 @@ public final class Model implements AutoCloseable {
 
   // ----------------------------------------------------------------------------------------- sampling
 
+  /**
+   * {@code -log p(x)} in nats of each image {@code [from, to)} of {@code images}, {@code batch} at a time
+   * in batches that start at {@code from}: the terms {@link #evaluate} adds up (a batch split that starts
+   * at a multiple of the batch scores exactly the batches {@code evaluate} scores, so the same bits).
+   */
+  public double[] imageNats(ImageSet images, int from, int to, int batch) {
+    check();
+    ModelSpec m = spec();
+    if (from < 0 || to > images.size() || from >= to) {
+      throw new IllegalArgumentException("images [" + from + ", " + to + ") are not a non-empty range of " + images.describe());
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("the batch must be at least 1, got " + batch);
+    }
+    if (images.channels() != m.channels() || images.height() != m.size() || images.width() != m.size()) {
+      throw new IllegalArgumentException(images.describe() + " holds " + images.channels() + "×" + images.height() + "×"
+          + images.width() + " images but model " + name + " scores " + m.channels() + "×" + m.size() + "×" + m.size());
+    }
+    boolean labelled = !plan.conditioning().isEmpty();
+    if (labelled && !images.hasLabels()) {
+      throw new IllegalArgumentException("model " + name + " is class-conditional but " + images.describe() + " has no labels");
+    }
+    double[] out = new double[to - from];
+    try (HostMemory host = HostMemory.create("evaluate")) {
+      for (int start = from; start < to; start += batch) {
+        int n = Math.min(batch, to - start);
+        PlanRuntime rt = runtime(n);
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+          idx[i] = start + i;
+        }
+        try (HostTensor x = host.allocate(Shape.nchw(n, m.channels(), m.size(), m.size()), DType.UINT8, "images")) {
+          images.gather(idx, x);
+          rt.setImages(x);
+        }
+        if (labelled) {
+          try (HostTensor labels = host.allocate(Shape.of(n), DType.INT32, "labels")) {
+            images.gatherLabels(idx, labels);
+            rt.setConditioning(0, labels);
+          }
+        }
+        System.arraycopy(new Scorer(rt).nats(), 0, out, start - from, n);
+      }
+    }
+    return out;
+  }
+
   /** {@code count} images from {@code seed}, raster parts cached, in batches that fit the default budget. */
   public Samples sample(int count, long seed, Conditions conditions, HostMemory memory) {
     return sample(count, seed, Sampler.RasterMode.CACHED, conditions, defaultBatch(count), memory, Progress.NONE);
   }
 
   /**
-   * Draws {@code count} images, {@code batch} at a time (batch k from seed {@code seed + k}), from exactly
-   * the distribution {@link #evaluate} scores. {@code raster} says how raster parts are sampled (the same
+   * Draws {@code count} images, {@code batch} at a time, from exactly the distribution {@link #evaluate}
+   * scores. Image {@code i} is drawn from its own random stream, seeded {@code seed + i}, so it does not
+   * depend on the batch size or on the other images: image {@code i} of a run is image 0 of a run from
+   * seed {@code seed + i} (what lets a sampling fleet spread images over machines). {@code raster} says how raster parts are sampled (the same
    * draws either way); {@code conditions} gives a conditional model its inputs.
    */
   public Samples sample(int count, long seed, Sampler.RasterMode raster, Conditions conditions, int batch, HostMemory memory, Progress progress) {
@@ -299,12 +356,15 @@ public final class Model implements AutoCloseable {
     HostTensor out = memory.allocate(Shape.nchw(count, m.channels(), m.size(), m.size()), DType.UINT8, name + ".samples");
     try (HostMemory host = HostMemory.create("sample")) {
       long imageBytes = m.dimensions();
-      int k = 0;
-      for (int from = 0; from < count; from += batch, k++) {
+      for (int from = 0; from < count; from += batch) {
         int n = Math.min(batch, count - from);
         PlanRuntime rt = runtime(n);
         conditions.feed(rt, from, n, host);
-        try (Sampler sampler = new Sampler(rt, raster); HostTensor drawn = sampler.sample(seed + k, host)) {
+        long[] seeds = new long[n];
+        for (int i = 0; i < n; i++) {
+          seeds[i] = seed + from + i;
+        }
+        try (Sampler sampler = new Sampler(rt, raster); HostTensor drawn = sampler.sample(seeds, host)) {
           out.segment().asSlice(from * imageBytes, n * imageBytes).copyFrom(drawn.segment());
           evaluations += sampler.evaluations();
         }

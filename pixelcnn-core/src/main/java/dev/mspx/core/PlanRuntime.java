@@ -161,8 +161,20 @@ public final class PlanRuntime implements AutoCloseable {
    * scalars of the networks (nats, summed over the batch), still on the backend.
    */
   public List<Tensor> gradients() {
+    return gradients(batch);
+  }
+
+  /**
+   * As {@link #gradients()}, for the loss "mean bits per dimension over {@code meanOver} images" of
+   * which this runtime's batch is a part: a replica of data-parallel training passes the global batch,
+   * so that the replicas' gradients sum to the gradient of the global batch's mean.
+   */
+  public List<Tensor> gradients(int meanOver) {
+    if (meanOver < batch) {
+      throw new IllegalArgumentException("the loss is a mean over at least this runtime's " + batch + " images, got " + meanOver);
+    }
     prepare();
-    double scale = plan.spec().bitsPerDim(1.0, batch); // d(bits/dim) / d(nats of one sub-pixel)
+    double scale = plan.spec().bitsPerDim(1.0, meanOver); // d(bits/dim) / d(nats of one sub-pixel)
     List<Tensor> losses = new ArrayList<>();
     for (Network n : plan.networks()) {
       forward(n);
@@ -175,6 +187,11 @@ public final class PlanRuntime implements AutoCloseable {
 
   /** The mean bits per dimension of the batch, after {@link #gradients()} or a forward/loss pass. */
   public double bitsPerDim() {
+    return plan.spec().bitsPerDim(nats(), batch);
+  }
+
+  /** The batch's loss in nats (every network's loss sum, added in network order), after a loss pass. */
+  public double nats() {
     double nats = 0;
     try (HostMemory host = HostMemory.create("loss")) {
       for (Network n : plan.networks()) {
@@ -183,7 +200,7 @@ public final class PlanRuntime implements AutoCloseable {
         }
       }
     }
-    return plan.spec().bitsPerDim(nats, batch);
+    return nats;
   }
 
   /** The gradient tensor of a parameter, by name. */

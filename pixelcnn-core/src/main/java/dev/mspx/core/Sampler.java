@@ -73,7 +73,45 @@ public final class Sampler implements AutoCloseable {
    * conditional model, set its conditioning on the runtime first.
    */
   public HostTensor sample(long seed, HostMemory memory) {
-    SplittableRandom random = new SplittableRandom(seed);
+    return sample(new SplittableRandom[] {new SplittableRandom(seed)}, memory);
+  }
+
+  /**
+   * As {@link #sample(long, HostMemory)}, with image {@code b} drawing its uniforms from its own stream
+   * seeded {@code seeds[b]}: an image then depends on its seed alone, not on the batch it is drawn in.
+   */
+  public HostTensor sample(long[] seeds, HostMemory memory) {
+    if (seeds.length != runtime.batch()) {
+      throw new IllegalArgumentException(seeds.length + " seeds for a batch of " + runtime.batch() + " images: give one per image");
+    }
+    SplittableRandom[] streams = new SplittableRandom[seeds.length];
+    for (int b = 0; b < seeds.length; b++) {
+      streams[b] = new SplittableRandom(seeds[b]);
+    }
+    return sample(streams, memory);
+  }
+
+  /**
+   * Fills {@code out} (the uniforms of one draw, {@code [n, C, side, side]}) in element order: from one
+   * stream for the whole batch, or image {@code b}'s contiguous section from stream {@code b}.
+   */
+  static void uniforms(SplittableRandom[] random, float[] out) {
+    if (random.length == 1) {
+      for (int k = 0; k < out.length; k++) {
+        out[k] = (float) random[0].nextDouble();
+      }
+      return;
+    }
+    int per = out.length / random.length;
+    for (int b = 0; b < random.length; b++) {
+      SplittableRandom stream = random[b];
+      for (int k = b * per, end = k + per; k < end; k++) {
+        out[k] = (float) stream.nextDouble();
+      }
+    }
+  }
+
+  private HostTensor sample(SplittableRandom[] random, HostMemory memory) {
     List<Network> nets = runtime.plan().networks();
     int n = runtime.batch(), c = spec.channels();
     byte[] image = raster(nets.get(0), random);
@@ -94,7 +132,7 @@ public final class Sampler implements AutoCloseable {
   }
 
   /** The raster loop of a gated PixelCNN over its own image: one evaluation per sub-pixel. */
-  private byte[] raster(Network net, SplittableRandom random) {
+  private byte[] raster(Network net, SplittableRandom[] random) {
     if (rasterMode == RasterMode.CACHED) {
       try (CachedRaster cached = new CachedRaster(runtime, net)) {
         byte[] image = cached.sample(random);
@@ -128,7 +166,7 @@ public final class Sampler implements AutoCloseable {
   }
 
   /** One pixel group: trunk once over the earlier groups, then the head once per colour. */
-  private byte[] group(Network net, byte[][] groups, int g, int r, SplittableRandom random) {
+  private byte[] group(Network net, byte[][] groups, int g, int r, SplittableRandom[] random) {
     int n = runtime.batch(), c = spec.channels(), area = r * r;
     byte[] context = new byte[n * c * (g - 1) * area];
     for (int b = 0; b < n; b++) {
@@ -186,6 +224,7 @@ public final class Sampler implements AutoCloseable {
     private final Tensor drawn;
     private final HostTensor hostUniforms;
     private final HostTensor hostDrawn;
+    private final float[] values;
 
     Draw(Network net, int n, int c, int side) {
       this.net = net;
@@ -194,13 +233,12 @@ public final class Sampler implements AutoCloseable {
       this.drawn = backend.allocate(s, DType.UINT8, net.name() + ".drawn");
       this.hostUniforms = host.allocate(s, DType.FLOAT32, "uniforms");
       this.hostDrawn = host.allocate(s, DType.UINT8, "drawn");
+      this.values = new float[Math.toIntExact(s.elements())];
     }
 
-    byte[] draw(SplittableRandom random) {
-      long count = hostUniforms.shape().elements();
-      for (long i = 0; i < count; i++) {
-        hostUniforms.setFloat(i, (float) random.nextDouble());
-      }
+    byte[] draw(SplittableRandom[] random) {
+      uniforms(random, values);
+      hostUniforms.copyFrom(values);
       backend.copyFromHost(hostUniforms, uniforms);
       backend.sampleCategorical(runtime.tensor(net.logits()), uniforms, drawn);
       backend.copyToHost(drawn, hostDrawn);

@@ -9,8 +9,12 @@ import dev.mspx.api.model.ConditioningKind;
 import dev.mspx.api.model.ConditioningSpec;
 import dev.mspx.api.plan.ExecutionPlan;
 import dev.mspx.core.data.ImageSet;
+import dev.mspx.api.Tensor;
+import dev.mspx.api.plan.ParameterSpec;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -19,6 +23,12 @@ import java.util.SplittableRandom;
  * each epoch (drawn from the seed and the epoch number alone, so a position and the seed restore the
  * data order exactly), the last partial batch dropped, loss = mean bits/dim of the batch, Adam.
  * A run resumed from a checkpoint takes the same next steps, bit for bit, as one never interrupted.
+ *
+ * <p>Data-parallel training runs this same loop on every replica: a {@link Shard} says which slice of
+ * each global batch ({@link Settings#batch()}) the replica computes, and a {@link GradientExchange}
+ * sums the replicas' gradients between {@link #computeGradients()} and {@link #applyUpdate(double)},
+ * so that every replica applies the same Adam update and the run takes the steps one process would
+ * take on the global batch (up to the order in which float gradients are added; see dev.mspx.spark).
  */
 public final class Trainer implements AutoCloseable {
 
@@ -36,8 +46,39 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /**
+   * Replica {@code rank} of {@code replicas}: it takes images {@code [rank·b, (rank+1)·b)} of every
+   * global batch of the epoch's permutation, {@code b = batch / replicas}.
+   */
+  public record Shard(int rank, int replicas) {
+    /** One process computing the whole batch. */
+    public static final Shard WHOLE = new Shard(0, 1);
+
+    public Shard {
+      if (replicas < 1 || rank < 0 || rank >= replicas) {
+        throw new IllegalArgumentException("replica " + rank + " of " + replicas + ": need 0 <= rank < replicas");
+      }
+    }
+  }
+
+  /**
+   * Sums one step's gradients over the replicas. Called on every replica after {@link
+   * #computeGradients()} has left its slice's gradients (scaled for the mean over the global batch) in
+   * {@link #gradientTensors()}; it must leave there the sum over all replicas, the same bits on each,
+   * and return the global batch's loss in nats.
+   */
+  @FunctionalInterface
+  public interface GradientExchange {
+    /** One process: nothing to exchange. */
+    GradientExchange NONE = (trainer, nats) -> nats;
+
+    double exchange(Trainer trainer, double localNats);
+  }
+
   private final Parameters parameters;
   private final ImageSet data;
+  private final Shard shard;
+  private final GradientExchange exchange;
   private final Settings settings;
   private final String config;
   private final PlanRuntime runtime;
@@ -51,6 +92,15 @@ public final class Trainer implements AutoCloseable {
   private long batchInEpoch;
 
   public Trainer(Parameters parameters, ImageSet data, Settings settings, String config) {
+    this(parameters, data, settings, config, Shard.WHOLE, GradientExchange.NONE);
+  }
+
+  /** A replica of data-parallel training: its slice of every global batch of {@code settings.batch()}. */
+  public Trainer(Parameters parameters, ImageSet data, Settings settings, String config, Shard shard, GradientExchange exchange) {
+    if (settings.batch() % shard.replicas() != 0) {
+      throw new IllegalArgumentException("the global batch " + settings.batch() + " does not split evenly over "
+          + shard.replicas() + " replicas: give a batch that is a multiple of the replicas");
+    }
     ExecutionPlan plan = parameters.plan();
     int c = plan.spec().channels(), size = plan.spec().size();
     if (data.channels() != c || data.height() != size || data.width() != size) {
@@ -81,10 +131,13 @@ public final class Trainer implements AutoCloseable {
     this.data = data;
     this.settings = settings;
     this.config = config;
-    this.runtime = new PlanRuntime(parameters, settings.batch());
+    this.shard = shard;
+    this.exchange = exchange;
+    int local = settings.batch() / shard.replicas();
+    this.runtime = new PlanRuntime(parameters, local);
     this.adam = new Adam(parameters, settings.adam(), settings.clip());
-    this.images = host.allocate(Shape.nchw(settings.batch(), c, size, size), DType.UINT8, "batch.images");
-    this.labels = labelled ? host.allocate(Shape.of(settings.batch()), DType.INT32, "batch.labels") : null;
+    this.images = host.allocate(Shape.nchw(local, c, size, size), DType.UINT8, "batch.images");
+    this.labels = labelled ? host.allocate(Shape.of(local), DType.INT32, "batch.labels") : null;
     this.permutation = permutation(settings.seed(), 0, data.size());
   }
 
@@ -113,19 +166,53 @@ public final class Trainer implements AutoCloseable {
     return epoch;
   }
 
-  /** One step on the next batch; returns its loss in bits/dim (before the update). */
+  /** The batch within the current epoch that the next step takes. */
+  public long batchInEpoch() {
+    return batchInEpoch;
+  }
+
+  public Shard shard() {
+    return shard;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * One step on the next batch: this replica's gradients, the exchange, Adam. Returns the global
+   * batch's loss in bits/dim (before the update).
+   */
   public double step() {
-    int b = settings.batch();
+    double nats = computeGradients();
+    return applyUpdate(exchange.exchange(this, nats));
+  }
+
+  /**
+   * The gradients of this replica's slice of the next global batch, scaled for the mean over the whole
+   * global batch, into {@link #gradientTensors()}; returns the slice's loss in nats. Neither the
+   * parameters nor the data position change.
+   */
+  public double computeGradients() {
+    int b = runtime.batch();
     int[] indices = new int[b];
-    System.arraycopy(permutation, (int) (batchInEpoch * b), indices, 0, b);
+    System.arraycopy(permutation, (int) (batchInEpoch * settings.batch() + (long) shard.rank() * b), indices, 0, b);
     data.gather(indices, images);
     runtime.setImages(images);
     if (labels != null) {
       data.gatherLabels(indices, labels);
       runtime.setConditioning(0, labels);
     }
-    runtime.gradients();
-    double loss = runtime.bitsPerDim();
+    runtime.gradients(settings.batch());
+    return runtime.nats();
+  }
+
+  /**
+   * Adam's update from the gradients in {@link #gradientTensors()} (summed over the replicas), then on
+   * to the next batch. {@code nats} is the global batch's loss; returns it in bits/dim.
+   */
+  public double applyUpdate(double nats) {
+    double loss = parameters.plan().spec().bitsPerDim(nats, settings.batch());
     adam.update(runtime, loss);
     if (++batchInEpoch == batchesPerEpoch) {
       batchInEpoch = 0;
@@ -133,6 +220,30 @@ public final class Trainer implements AutoCloseable {
       permutation = permutation(settings.seed(), epoch, data.size());
     }
     return loss;
+  }
+
+  /** The parameters' gradient tensors, in the plan's parameter order (what a {@link GradientExchange} sums). */
+  public List<Tensor> gradientTensors() {
+    List<Tensor> out = new ArrayList<>();
+    for (ParameterSpec p : parameters.plan().parameters()) {
+      out.add(runtime.tensor(p.gradient()));
+    }
+    return out;
+  }
+
+  /**
+   * Moves the data position to batch {@code batchInEpoch} of epoch {@code epoch} (for a replica that
+   * only computes gradients for parameters it is sent, step after step).
+   */
+  public void seek(long epoch, long batchInEpoch) {
+    if (epoch < 0 || batchInEpoch < 0 || batchInEpoch >= batchesPerEpoch) {
+      throw new IllegalArgumentException("no batch " + batchInEpoch + " of epoch " + epoch + " (" + batchesPerEpoch + " batches per epoch)");
+    }
+    if (epoch != this.epoch) {
+      permutation = permutation(settings.seed(), epoch, data.size());
+    }
+    this.epoch = epoch;
+    this.batchInEpoch = batchInEpoch;
   }
 
   /** The state of the run as a checkpoint. */

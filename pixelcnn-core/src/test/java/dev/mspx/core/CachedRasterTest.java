@@ -104,7 +104,7 @@ class CachedRasterTest {
       byte[] image;
       float[] cachedLogits;
       try (CachedRaster cached = new CachedRaster(rt, net)) {
-        image = cached.sample(new SplittableRandom(42));
+        image = cached.sample(new SplittableRandom[] {new SplittableRandom(42)});
         cachedLogits = cached.logits();
       }
       try (HostTensor own = host.allocate(rt.tensor(net.own()).shape(), DType.UINT8, "own")) {

@@ -99,6 +99,52 @@ class ModelTest {
     }
   }
 
+  /** Image i depends on seed + i alone: not on the batch split, nor on the images drawn with it. */
+  @Test
+  void eachImageIsReproducibleFromItsOwnSeed() {
+    ExecutionPlan plan = PlanBuilder.build(TinyModels.multiscaleGrey());
+    try (Model model = Model.create(plan, REFERENCE, 3); HostMemory host = HostMemory.create("test")) {
+      TinyModels.randomise(model.parameters(), 9, 0.7);
+      int imageBytes = (int) model.spec().dimensions();
+      byte[] whole, split;
+      try (Model.Samples s = model.sample(5, 40, Sampler.RasterMode.CACHED, Conditions.none(), 5, host, Progress.NONE)) {
+        whole = s.images().toByteArray();
+      }
+      try (Model.Samples s = model.sample(5, 40, Sampler.RasterMode.FULL, Conditions.none(), 2, host, Progress.NONE)) {
+        split = s.images().toByteArray();
+      }
+      assertArrayEquals(whole, split, "batches of 5 and of 2 draw the same five images");
+      for (int i = 0; i < 5; i++) {
+        try (Model.Samples one = model.sample(1, 40 + i, Sampler.RasterMode.CACHED, Conditions.none(), 1, host, Progress.NONE)) {
+          assertArrayEquals(java.util.Arrays.copyOfRange(whole, i * imageBytes, (i + 1) * imageBytes), one.images().toByteArray(),
+              "image " + i + " of seed 40 is image 0 of seed " + (40 + i));
+        }
+      }
+      assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOfRange(whole, 0, imageBytes),
+          java.util.Arrays.copyOfRange(whole, imageBytes, 2 * imageBytes)), "images of different seeds differ");
+    }
+  }
+
+  /** The per-image terms are evaluate's: summed in order they give its total to the last bit. */
+  @Test
+  void imageNatsAddUpToEvaluate() {
+    ExecutionPlan plan = PlanBuilder.build(TinyModels.multiscaleGrey());
+    try (Model model = Model.create(plan, REFERENCE, 3); ArrayImageSet set = new ArrayImageSet(TinyModels.images(plan.spec(), 7, 2), null, 0)) {
+      TinyModels.randomise(model.parameters(), 9, 0.7);
+      Model.Evaluation e = model.evaluate(set, 7, 3, null, Progress.NONE);
+      double[] first = model.imageNats(set, 0, 3, 3), rest = model.imageNats(set, 3, 7, 3);
+      double sum = 0;
+      for (double v : first) {
+        sum += v;
+      }
+      for (double v : rest) {
+        sum += v;
+      }
+      assertEquals(e.nats(), sum, 0.0, "two ranges that start on batch boundaries add up to evaluate's total");
+      assertMessage("not a non-empty range", () -> model.imageNats(set, 5, 9, 3));
+    }
+  }
+
   @Test
   void aSavedModelLoadsAndScoresTheSame() {
     ModelSpec spec = TinyModels.multiscaleGrey();

@@ -95,6 +95,75 @@ class TrainerTest {
     assertTrue(straight[7] < straight[0], "it trains: " + Arrays.toString(straight));
   }
 
+  /**
+   * Two replicas of batch 3, their gradients summed in rank order between {@code computeGradients} and
+   * {@code applyUpdate}, take the steps of one process on the global batch of 6: the same data order, a
+   * loss and gradients equal up to float rounding (the replicas' kernels add 3 images where the one
+   * process adds 6; the reference backend rounds each sum to float once), and both replicas hold the
+   * same parameters bit for bit after every step.
+   */
+  @Test
+  void replicasTakeTheGlobalBatchSteps() {
+    ExecutionPlan plan = PlanBuilder.build(SPEC);
+    Trainer.Settings global = new Trainer.Settings(6, 42, AdamOp.of(3e-3, 0.9, 0.999, 1e-8), 0);
+    try (CpuReferenceBackend b0 = new CpuReferenceBackend(); CpuReferenceBackend b1 = new CpuReferenceBackend();
+        CpuReferenceBackend b2 = new CpuReferenceBackend(); ArrayImageSet data = data();
+        Parameters p0 = Parameters.initialise(plan, b0, 9); Parameters p1 = Parameters.initialise(plan, b1, 9);
+        Parameters one = Parameters.initialise(plan, b2, 9);
+        Trainer r0 = new Trainer(p0, data, global, "tiny", new Trainer.Shard(0, 2), Trainer.GradientExchange.NONE);
+        Trainer r1 = new Trainer(p1, data, global, "tiny", new Trainer.Shard(1, 2), Trainer.GradientExchange.NONE);
+        Trainer single = new Trainer(one, data, global, "tiny")) {
+      for (int step = 0; step < 4; step++) {
+        double nats = r0.computeGradients() + r1.computeGradients();
+        float[][] g0 = read(r0, b0), g1 = read(r1, b1);
+        double oneNats = single.computeGradients();
+        float[][] want = read(single, b2);
+        for (int t = 0; t < g0.length; t++) {
+          for (int i = 0; i < g0[t].length; i++) {
+            g0[t][i] += g1[t][i];
+            assertEquals(want[t][i], g0[t][i], 1e-6 + 1e-5 * Math.abs(want[t][i]), "step " + step + " tensor " + t + " element " + i);
+          }
+        }
+        assertEquals(oneNats, nats, 1e-5 * oneNats, "the replicas' nats add up to the global batch's");
+        write(r0, b0, g0);
+        write(r1, b1, g0);
+        double loss = r0.applyUpdate(nats);
+        assertEquals(loss, r1.applyUpdate(nats), 0.0);
+        assertEquals(single.applyUpdate(oneNats), loss, 1e-5 * loss);
+        for (var p : plan.parameters()) {
+          assertArrayEquals(p0.read(p.name()), p1.read(p.name()), p.name() + " after step " + (step + 1));
+        }
+      }
+      assertEquals(4, r0.epoch(), "10 images, global batch 6: one batch per epoch, a new permutation each step");
+      assertThrows(IllegalArgumentException.class, () -> new Trainer(p0, data, global, "tiny", new Trainer.Shard(0, 4), Trainer.GradientExchange.NONE));
+    }
+  }
+
+  private static float[][] read(Trainer t, Backend b) {
+    var tensors = t.gradientTensors();
+    float[][] out = new float[tensors.size()][];
+    try (dev.mspx.api.HostMemory host = dev.mspx.api.HostMemory.create("test")) {
+      for (int i = 0; i < out.length; i++) {
+        try (var h = b.toHost(tensors.get(i), host)) {
+          out[i] = h.toFloatArray();
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void write(Trainer t, Backend b, float[][] values) {
+    var tensors = t.gradientTensors();
+    try (dev.mspx.api.HostMemory host = dev.mspx.api.HostMemory.create("test")) {
+      for (int i = 0; i < values.length; i++) {
+        try (var h = host.allocate(tensors.get(i).shape(), tensors.get(i).dtype(), "g")) {
+          h.copyFrom(values[i]);
+          b.copyFromHost(h, tensors.get(i));
+        }
+      }
+    }
+  }
+
   @Test
   void truncatedCheckpointIsRefused() throws IOException {
     Path file = dir.resolve("checkpoint.arrow");

@@ -57,8 +57,14 @@ final class EvalCommand implements Callable<Integer> {
 
   @Mixin BackendOption backendOption;
 
+  @Mixin SparkOption sparkOption;
+
   @Override
   public Integer call() throws IOException {
+    Integer onSpark = sparkOption.delegate(spec);
+    if (onSpark != null) {
+      return onSpark;
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (limit != null && limit < 1) {
       throw new IllegalArgumentException("--limit must be at least 1, got " + limit);

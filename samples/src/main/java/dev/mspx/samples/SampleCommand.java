@@ -42,8 +42,14 @@ final class SampleCommand implements Callable<Integer> {
 
   @Mixin BackendOption backendOption;
 
+  @Mixin SparkOption sparkOption;
+
   @Override
   public Integer call() throws IOException {
+    Integer onSpark = sparkOption.delegate(spec);
+    if (onSpark != null) {
+      return onSpark;
+    }
     PrintWriter printer = spec.commandLine().getOut();
     Sampler.RasterMode mode = switch (raster) {
       case "cached" -> Sampler.RasterMode.CACHED;

@@ -76,8 +76,14 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin BackendOption backendOption;
 
+  @Mixin SparkOption sparkOption;
+
   @Override
   public Integer call() {
+    Integer onSpark = sparkOption.delegate(spec);
+    if (onSpark != null) {
+      return onSpark;
+    }
     PrintWriter out = spec.commandLine().getOut();
     Path checkpointFile = this.out.resolve("checkpoint.arrow");
     if (!resume && Files.exists(checkpointFile)) {

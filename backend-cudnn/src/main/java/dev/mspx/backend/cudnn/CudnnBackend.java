@@ -123,6 +123,24 @@ public final class CudnnBackend extends AbstractBackend {
     return name;
   }
 
+  /**
+   * The device address of one of this backend's tensors, for a library that reads and writes device
+   * memory on {@link #stream()} in order with this backend's ops (NCCL's all-reduce of gradients in
+   * the distributed module). Binds this backend's device to the calling thread.
+   */
+  public long deviceAddress(Tensor t) {
+    if (t.owner() != this || !(t instanceof DeviceTensor d)) {
+      throw new IllegalArgumentException("tensor " + t.label() + " does not belong to backend " + name);
+    }
+    device.bindToCurrentThread();
+    return d.address();
+  }
+
+  /** The CUDA stream ({@code cudaStream_t}) every op of this backend is issued on. */
+  public MemorySegment stream() {
+    return stream;
+  }
+
   // ---------------------------------------------------------------- memory
 
   @Override
