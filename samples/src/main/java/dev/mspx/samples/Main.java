@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       EvalCommand.class,
       SampleCommand.class,
       BenchCommand.class,
+      ExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
