@@ -24,6 +24,8 @@ import picocli.CommandLine.Spec;
       SampleCommand.class,
       BenchCommand.class,
       ExportCommand.class,
+      CompressCommand.class,
+      DecompressCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
