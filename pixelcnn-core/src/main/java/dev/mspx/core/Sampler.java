@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  *       as the paper measures it. {@link RasterMode#CACHED}: activations cached across pixels, each
  *       computed once per pixel on the host ({@link CachedRaster}); same uniforms, same distribution.
  *   <li>Each upscaling r → 2r: for groups G2, G3, G4 in turn, the trunk once over the known groups,
- *       then the head once per colour channel; every pixel of the group is drawn in parallel.
+ *       then the head once per colour channel; every pixel of the group is drawn in parallel. With
+ *       type-B upscaling over M×M patches the head runs once per patch place (raster order) and colour
+ *       channel, every patch's pixel at that place drawn in parallel: M²·C heads per group.
  * </ul>
  */
 public final class Sampler implements AutoCloseable {
@@ -145,8 +147,7 @@ public final class Sampler implements AutoCloseable {
       }
     }
     byte[] own = new byte[n * c * area];
-    int[] all = new int[area];
-    java.util.Arrays.setAll(all, q -> q);
+    int[][] steps = patchSteps(r, GenerationOrder.patch(spec));
     Tensor contextSlot = runtime.tensor(net.context());
     Tensor ownSlot = runtime.tensor(net.own());
     try (HostTensor hostContext = host.allocate(contextSlot.shape(), DType.UINT8, "context");
@@ -155,18 +156,44 @@ public final class Sampler implements AutoCloseable {
       backend.copyFromHost(hostContext, contextSlot);
       runtime.run(net.trunk());
       evaluations++;
-      for (int ch = 0; ch < c; ch++) {
-        hostOwn.copyFrom(own);
-        backend.copyFromHost(hostOwn, ownSlot);
-        runtime.run(net.head());
-        evaluations++;
-        byte[] chosen = chooser.choose(net, ch, all, new BackendLogits(net));
-        for (int b = 0; b < n; b++) {
-          System.arraycopy(chosen, b * area, own, (b * c + ch) * area, area);
+      for (int[] at : steps) {
+        for (int ch = 0; ch < c; ch++) {
+          hostOwn.copyFrom(own);
+          backend.copyFromHost(hostOwn, ownSlot);
+          runtime.run(net.head());
+          evaluations++;
+          byte[] chosen = chooser.choose(net, ch, at, new BackendLogits(net));
+          for (int b = 0; b < n; b++) {
+            for (int k = 0; k < at.length; k++) {
+              own[(b * c + ch) * area + at[k]] = chosen[b * at.length + k];
+            }
+          }
         }
       }
     }
     return own;
+  }
+
+  /**
+   * The positions of an r×r group settled together: all of them for type A (m = 1); for type B, one
+   * list per place (u, v) of the m×m patches in raster order, each holding that place of every patch.
+   */
+  static int[][] patchSteps(int r, int m) {
+    int[][] steps = new int[m * m][];
+    int per = (r / m) * (r / m);
+    for (int u = 0; u < m; u++) {
+      for (int v = 0; v < m; v++) {
+        int[] at = new int[per];
+        int k = 0;
+        for (int i = u; i < r; i += m) {
+          for (int j = v; j < r; j += m) {
+            at[k++] = i * r + j;
+          }
+        }
+        steps[u * m + v] = at;
+      }
+    }
+    return steps;
   }
 
   /** A network's logits on the backend, read to the host only if a chooser asks for single values. */
