@@ -64,6 +64,7 @@ class Config:
     up_blocks: int = 4          # R residual blocks per trunk
     levels: int = 256           # L
     classes: int = 0            # > 0: class-conditional (a learned per-layer bias)
+    patch: int = 0              # > 0: type-B upscaling over patch x patch patches of each group
 
     @property
     def multiscale(self) -> bool:
@@ -329,17 +330,31 @@ class UpscaleGroupNet(nn.Module):
     """
 
     def __init__(self, channels: int, levels: int, group: int, filters: int, blocks: int,
-                 classes: int = 0):
+                 classes: int = 0, patch: int = 0):
         super().__init__()
-        self.channels, self.levels = channels, levels
+        self.channels, self.levels, self.patch = channels, levels, patch
         self.stem = conv(channels * (group - 1), filters, 3)
         self.stem_cond = ClassBias(classes, filters)
         self.blocks = nn.ModuleList(ResidualBlock(filters, classes) for _ in range(blocks))
         g_hidden = colour_groups(filters, channels)
         g_out = colour_groups(channels * levels, channels)
-        mask1 = torch.ones(filters, filters + channels, 1, 1, dtype=torch.bool)
-        mask1[:, filters:, 0, 0] = channel_mask(g_hidden, torch.arange(channels), strict=True)
-        self.head1 = MaskedConv2d(filters + channels, filters, 1, mask1)
+        if patch:
+            # Type B: trunk features through an unmasked 1x1, own sub-pixels through a 1x1 between
+            # space-to-depth layouts of the patch (mspx's order: channel (u*M + v)*C + c), where place
+            # p of a patch sees all colours of places < p and its own colours < c.
+            m2 = patch * patch
+            place_out = torch.arange(filters * m2) // filters
+            colour_out = g_hidden.repeat(m2)
+            place_in = torch.arange(channels * m2) // channels
+            colour_in = torch.arange(channels).repeat(m2)
+            pmask = (place_in[None, :] < place_out[:, None]) | (
+                (place_in[None, :] == place_out[:, None]) & (colour_in[None, :] < colour_out[:, None]))
+            self.head1_features = conv(filters, filters, 1)
+            self.head1_own = MaskedConv2d(channels * m2, filters * m2, 1, pmask[:, :, None, None])
+        else:
+            mask1 = torch.ones(filters, filters + channels, 1, 1, dtype=torch.bool)
+            mask1[:, filters:, 0, 0] = channel_mask(g_hidden, torch.arange(channels), strict=True)
+            self.head1 = MaskedConv2d(filters + channels, filters, 1, mask1)
         self.head2 = MaskedConv2d(filters, channels * levels, 1,
                                   channel_mask(g_out, g_hidden, strict=False)[:, :, None, None])
 
@@ -352,7 +367,17 @@ class UpscaleGroupNet(nn.Module):
 
     def head(self, features: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
         """Logits [B, C, L, r, r] from trunk features and the group's own scaled sub-pixels."""
-        h = F.relu(self.head1(torch.cat([F.relu(features), own], dim=1)))
+        if self.patch:
+            m = self.patch
+            b, c, r, w = own.shape
+            # space-to-depth in mspx's channel order (dy*M + dx)*C + c, and its inverse
+            blocks = own.view(b, c, r // m, m, w // m, m).permute(0, 3, 5, 1, 2, 4)
+            patched = self.head1_own(blocks.reshape(b, m * m * c, r // m, w // m))
+            f = patched.shape[1] // (m * m)
+            unpatched = patched.view(b, m, m, f, r // m, w // m).permute(0, 3, 4, 1, 5, 2)
+            h = F.relu(self.head1_features(F.relu(features)) + unpatched.reshape(b, f, r, w))
+        else:
+            h = F.relu(self.head1(torch.cat([F.relu(features), own], dim=1)))
         out = self.head2(h)
         b, _, r, w = out.shape
         return out.view(b, self.channels, self.levels, r, w)
@@ -366,6 +391,8 @@ class UpscaleGroupNet(nn.Module):
     @torch.no_grad()
     def sample(self, context: torch.Tensor, labels=None, generator=None) -> torch.Tensor:
         """One trunk evaluation, then C head evaluations, drawing colour channel by channel."""
+        if self.patch:
+            raise NotImplementedError("the peer scores type-B models (score) but does not sample them")
         features = self.trunk(self._scale(context), labels)
         n, _, r, w = context.shape
         own = torch.zeros(n, self.channels, r, w, dtype=torch.uint8)
@@ -390,7 +417,7 @@ class MultiscalePixelCNN(nn.Module):
                                   cfg.classes)
         self.upscalers = nn.ModuleList(
             nn.ModuleList(UpscaleGroupNet(cfg.channels, cfg.levels, g, cfg.up_filters,
-                                          cfg.up_blocks, cfg.classes) for g in (2, 3, 4))
+                                          cfg.up_blocks, cfg.classes, cfg.patch) for g in (2, 3, 4))
             for _ in range(self.max_upscalings))
 
     def _upscalings(self, size: int) -> int:
@@ -833,6 +860,8 @@ MSPX_TO_PEER = [
     (r"block(\d+)\.conv([12])\.(weight|bias)", r"blocks.\1.conv\2.\3"),
     (r"block(\d+)\.conv([12])\.cond\.[^.]+\.table", r"blocks.\1.cond\2.table.weight"),
     (r"head\.hidden0\.(weight|bias|mask)", r"head1.\1"),
+    (r"head\.hidden0\.features\.(weight|bias)", r"head1_features.\1"),
+    (r"head\.hidden0\.own\.(weight|bias|mask)", r"head1_own.\1"),
     (r"head\.logits\.(weight|bias|mask)", r"head2.\1"),
 ]
 
@@ -868,14 +897,14 @@ def config_from_export(meta: dict) -> Config:
     if multiscale and spec["head_layers"] != 2:
         raise SystemExit(f"{meta['model']}: {spec['head_layers']} head layers; the peer's group-net head "
                          f"has 2")
-    if multiscale and spec["up_type"] != "A":
+    if multiscale and spec["up_type"] not in ("A", "B"):
         raise SystemExit(f"{meta['model']}: upscaling type {spec['up_type']} has no peer implementation")
     return Config(meta["model"], spec["channels"], spec["size"],
                   base=spec["base"] if multiscale else None, layers=spec["layers"],
                   filters=spec["filters"], kernel=spec["kernel"],
                   up_filters=spec["up_filters"] if multiscale else 0,
                   up_blocks=spec["up_blocks"] if multiscale else 4, levels=spec["levels"],
-                  classes=classes)
+                  classes=classes, patch=spec["patch"] if multiscale and spec["up_type"] == "B" else 0)
 
 
 def load_export(path: str):
