@@ -11,8 +11,10 @@ Every subcommand prints one JSON line on stdout; progress goes to stderr.
   python3 torch_mspx.py fit --config fashion28 --data-dir /usr/share/datasets/fashion-mnist --minutes 15
   python3 torch_mspx.py fit --config fashion28 --steps 2312          # equal steps, to compare runs
   python3 torch_mspx.py fit --config photo32 --photos /usr/share/backgrounds --minutes 15
+  python3 torch_mspx.py score --export model.npz --images images.npy [--labels labels.npy]
 
-Configs: fashion28, fashion28-raster, photo32, photo32-raster, speed512 (and tiny-* ones for `check`).
+Configs: fashion28, fashion28-labelled, fashion28-raster, photo32, photo32-raster, speed512 (and tiny-*
+ones for `check`). `score` builds its model from the spec inside an `mspx export` file instead.
 `fit` trains the fashion28* configs on Fashion-MNIST (Debian package dataset-fashion-mnist) and the
 photo32* configs on 32 x 32 tiles of the photos in --photos (Debian package lomiri-wallpapers-16.04;
 the split and tiling rule is docs/design.md's, see load_photo_tiles).
@@ -24,6 +26,7 @@ import gzip
 import json
 import math
 import os
+import re
 import statistics
 import struct
 import sys
@@ -61,6 +64,7 @@ class Config:
     up_blocks: int = 4          # R residual blocks per trunk
     levels: int = 256           # L
     classes: int = 0            # > 0: class-conditional (a learned per-layer bias)
+    patch: int = 0              # > 0: type-B upscaling over patch x patch patches of each group
 
     @property
     def multiscale(self) -> bool:
@@ -69,6 +73,7 @@ class Config:
 
 CONFIGS = {c.name: c for c in [
     Config("fashion28", 1, 28, base=7, layers=6, filters=64, up_filters=64),
+    Config("fashion28-labelled", 1, 28, base=7, layers=6, filters=64, up_filters=64, classes=10),
     Config("fashion28-raster", 1, 28, base=None, layers=12, filters=64),
     Config("photo32", 3, 32, base=8, layers=6, filters=96, up_filters=96),
     Config("photo32-raster", 3, 32, base=None, layers=12, filters=96),
@@ -325,17 +330,31 @@ class UpscaleGroupNet(nn.Module):
     """
 
     def __init__(self, channels: int, levels: int, group: int, filters: int, blocks: int,
-                 classes: int = 0):
+                 classes: int = 0, patch: int = 0):
         super().__init__()
-        self.channels, self.levels = channels, levels
+        self.channels, self.levels, self.patch = channels, levels, patch
         self.stem = conv(channels * (group - 1), filters, 3)
         self.stem_cond = ClassBias(classes, filters)
         self.blocks = nn.ModuleList(ResidualBlock(filters, classes) for _ in range(blocks))
         g_hidden = colour_groups(filters, channels)
         g_out = colour_groups(channels * levels, channels)
-        mask1 = torch.ones(filters, filters + channels, 1, 1, dtype=torch.bool)
-        mask1[:, filters:, 0, 0] = channel_mask(g_hidden, torch.arange(channels), strict=True)
-        self.head1 = MaskedConv2d(filters + channels, filters, 1, mask1)
+        if patch:
+            # Type B: trunk features through an unmasked 1x1, own sub-pixels through a 1x1 between
+            # space-to-depth layouts of the patch (mspx's order: channel (u*M + v)*C + c), where place
+            # p of a patch sees all colours of places < p and its own colours < c.
+            m2 = patch * patch
+            place_out = torch.arange(filters * m2) // filters
+            colour_out = g_hidden.repeat(m2)
+            place_in = torch.arange(channels * m2) // channels
+            colour_in = torch.arange(channels).repeat(m2)
+            pmask = (place_in[None, :] < place_out[:, None]) | (
+                (place_in[None, :] == place_out[:, None]) & (colour_in[None, :] < colour_out[:, None]))
+            self.head1_features = conv(filters, filters, 1)
+            self.head1_own = MaskedConv2d(channels * m2, filters * m2, 1, pmask[:, :, None, None])
+        else:
+            mask1 = torch.ones(filters, filters + channels, 1, 1, dtype=torch.bool)
+            mask1[:, filters:, 0, 0] = channel_mask(g_hidden, torch.arange(channels), strict=True)
+            self.head1 = MaskedConv2d(filters + channels, filters, 1, mask1)
         self.head2 = MaskedConv2d(filters, channels * levels, 1,
                                   channel_mask(g_out, g_hidden, strict=False)[:, :, None, None])
 
@@ -348,7 +367,17 @@ class UpscaleGroupNet(nn.Module):
 
     def head(self, features: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
         """Logits [B, C, L, r, r] from trunk features and the group's own scaled sub-pixels."""
-        h = F.relu(self.head1(torch.cat([F.relu(features), own], dim=1)))
+        if self.patch:
+            m = self.patch
+            b, c, r, w = own.shape
+            # space-to-depth in mspx's channel order (dy*M + dx)*C + c, and its inverse
+            blocks = own.view(b, c, r // m, m, w // m, m).permute(0, 3, 5, 1, 2, 4)
+            patched = self.head1_own(blocks.reshape(b, m * m * c, r // m, w // m))
+            f = patched.shape[1] // (m * m)
+            unpatched = patched.view(b, m, m, f, r // m, w // m).permute(0, 3, 4, 1, 5, 2)
+            h = F.relu(self.head1_features(F.relu(features)) + unpatched.reshape(b, f, r, w))
+        else:
+            h = F.relu(self.head1(torch.cat([F.relu(features), own], dim=1)))
         out = self.head2(h)
         b, _, r, w = out.shape
         return out.view(b, self.channels, self.levels, r, w)
@@ -362,6 +391,8 @@ class UpscaleGroupNet(nn.Module):
     @torch.no_grad()
     def sample(self, context: torch.Tensor, labels=None, generator=None) -> torch.Tensor:
         """One trunk evaluation, then C head evaluations, drawing colour channel by channel."""
+        if self.patch:
+            raise NotImplementedError("the peer scores type-B models (score) but does not sample them")
         features = self.trunk(self._scale(context), labels)
         n, _, r, w = context.shape
         own = torch.zeros(n, self.channels, r, w, dtype=torch.uint8)
@@ -386,7 +417,7 @@ class MultiscalePixelCNN(nn.Module):
                                   cfg.classes)
         self.upscalers = nn.ModuleList(
             nn.ModuleList(UpscaleGroupNet(cfg.channels, cfg.levels, g, cfg.up_filters,
-                                          cfg.up_blocks, cfg.classes) for g in (2, 3, 4))
+                                          cfg.up_blocks, cfg.classes, cfg.patch) for g in (2, 3, 4))
             for _ in range(self.max_upscalings))
 
     def _upscalings(self, size: int) -> int:
@@ -806,6 +837,158 @@ def cmd_check(args) -> dict:
     return results
 
 
+# ------------------------------------------------------------------------------ mspx exports
+
+# How an `mspx export` (.npz) names each tensor, and the key of the same tensor in this file's
+# state_dict. The layouts are the same on both sides -- convolution weights [out, in, kH, kW] (as
+# nn.Conv2d), biases [out], class tables [classes, width] (as nn.Embedding) -- so only names differ.
+# Prefixes: mspx "base." is the multiscale model's base net (here "base."), "raster." the raster model
+# (here the model itself, ""), "up{k}.g{g}." the net of group g of upscaling k (here
+# "upscalers.{k}.{g-2}."). Masks ("...mask") map to the MaskedConv2d buffers and are compared, not
+# loaded. The conditioning's class name (here ".FashionClass.") is not part of the peer's keys.
+MSPX_TO_PEER = [
+    (r"layer(\d+)\.vertical\.(weight|bias|mask)", r"layers.\1.v_conv.\2"),
+    (r"layer(\d+)\.horizontal\.(weight|bias|mask)", r"layers.\1.h_conv.\2"),
+    (r"layer(\d+)\.vertical_to_horizontal\.(weight|bias)", r"layers.\1.v_to_h.\2"),
+    (r"layer(\d+)\.horizontal\.out\.(weight|bias|mask)", r"layers.\1.h_out.\2"),
+    (r"layer(\d+)\.vertical\.cond\.[^.]+\.table", r"layers.\1.v_cond.table.weight"),
+    (r"layer(\d+)\.horizontal\.cond\.[^.]+\.table", r"layers.\1.h_cond.table.weight"),
+    (r"out\.hidden\.(weight|bias|mask)", r"out1.\1"),
+    (r"out\.logits\.(weight|bias|mask)", r"out2.\1"),
+    (r"stem\.(weight|bias)", r"stem.\1"),
+    (r"stem\.cond\.[^.]+\.table", r"stem_cond.table.weight"),
+    (r"block(\d+)\.conv([12])\.(weight|bias)", r"blocks.\1.conv\2.\3"),
+    (r"block(\d+)\.conv([12])\.cond\.[^.]+\.table", r"blocks.\1.cond\2.table.weight"),
+    (r"head\.hidden0\.(weight|bias|mask)", r"head1.\1"),
+    (r"head\.hidden0\.features\.(weight|bias)", r"head1_features.\1"),
+    (r"head\.hidden0\.own\.(weight|bias|mask)", r"head1_own.\1"),
+    (r"head\.logits\.(weight|bias|mask)", r"head2.\1"),
+]
+
+
+def peer_key(mspx_name: str, multiscale: bool) -> str:
+    """The state_dict key of an mspx parameter or mask name (MSPX_TO_PEER); ValueError if none."""
+    m = re.fullmatch(r"(base|raster|up(\d+)\.g([234]))\.(.+)", mspx_name)
+    if m is None:
+        raise ValueError(f"mspx name {mspx_name!r} has no known network prefix (base., raster., upK.gG.)")
+    if m.group(1) == "base":
+        prefix = "base."
+    elif m.group(1) == "raster":
+        prefix = ""
+    else:
+        prefix = f"upscalers.{int(m.group(2))}.{int(m.group(3)) - 2}."
+    rest = m.group(4)
+    for pattern, replacement in MSPX_TO_PEER:
+        if re.fullmatch(pattern, rest):
+            return prefix + re.sub(pattern, replacement, rest)
+    raise ValueError(f"mspx name {mspx_name!r}: no rule of MSPX_TO_PEER maps {rest!r}")
+
+
+def config_from_export(meta: dict) -> Config:
+    """The peer's Config of the spec an mspx export records; what the peer cannot build is refused."""
+    spec = meta["spec"]
+    classes = 0
+    for c in spec["conditioning"]:
+        if c["kind"] != "CLASS_LABEL":
+            raise SystemExit(f"{meta['model']}: conditioning {c['name']} of kind {c['kind']} has no peer "
+                             f"implementation (the peer knows class labels only)")
+        classes = c["width"]
+    multiscale = spec["kind"] == "multiscale"
+    if multiscale and spec["head_layers"] != 2:
+        raise SystemExit(f"{meta['model']}: {spec['head_layers']} head layers; the peer's group-net head "
+                         f"has 2")
+    if multiscale and spec["up_type"] not in ("A", "B"):
+        raise SystemExit(f"{meta['model']}: upscaling type {spec['up_type']} has no peer implementation")
+    return Config(meta["model"], spec["channels"], spec["size"],
+                  base=spec["base"] if multiscale else None, layers=spec["layers"],
+                  filters=spec["filters"], kernel=spec["kernel"],
+                  up_filters=spec["up_filters"] if multiscale else 0,
+                  up_blocks=spec["up_blocks"] if multiscale else 4, levels=spec["levels"],
+                  classes=classes, patch=spec["patch"] if multiscale and spec["up_type"] == "B" else 0)
+
+
+def load_export(path: str):
+    """(model in float64, eval mode, with the export's weights; metadata; report of the load).
+
+    Every peer parameter must be given exactly once and every exported parameter used exactly once,
+    with equal shapes; every exported mask is compared element for element with the peer's own."""
+    arrays = np.load(path)
+    if "mspx.json" not in arrays.files:
+        raise SystemExit(f"{path}: no mspx.json entry; write the file with `mspx export`")
+    meta = json.loads(bytes(arrays["mspx.json"]).decode("utf-8"))
+    if meta.get("format") != "mspx-npz" or meta.get("version") != 1:
+        raise SystemExit(f"{path}: format {meta.get('format')} version {meta.get('version')}, "
+                         f"expected mspx-npz version 1")
+    cfg = config_from_export(meta)
+    torch.manual_seed(0)
+    model = build_model(cfg).double().eval()
+    multiscale = cfg.multiscale
+    state = model.state_dict()
+    wanted = {k for k, _ in model.named_parameters()}
+    loaded, mask_diffs, masks = {}, [], 0
+    for name in meta["parameters"]:
+        key = peer_key(name, multiscale)
+        if key not in wanted:
+            raise SystemExit(f"{path}: {name} maps to {key}, which the peer's model has not")
+        if key in loaded:
+            raise SystemExit(f"{path}: {name} and {loaded[key]} both map to {key}")
+        value = torch.from_numpy(np.asarray(arrays[name], dtype=np.float32).astype(np.float64))
+        if tuple(value.shape) != tuple(state[key].shape):
+            raise SystemExit(f"{path}: {name} has shape {tuple(value.shape)}, the peer's {key} "
+                             f"{tuple(state[key].shape)}")
+        state[key] = value
+        loaded[key] = name
+    missing = sorted(wanted - set(loaded))
+    if missing:
+        raise SystemExit(f"{path}: no value for the peer's {missing[:5]} ({len(missing)} in all)")
+    for name in meta["masks"]:
+        key = peer_key(name, multiscale)
+        ours = state[key].to(torch.float64)
+        theirs = torch.from_numpy(np.asarray(arrays[name], dtype=np.float64))
+        masks += 1
+        if tuple(ours.shape) != tuple(theirs.shape) or not torch.equal(ours, theirs):
+            mask_diffs.append(name)
+    peer_masks = sum(1 for m in model.modules() if isinstance(m, MaskedConv2d))
+    model.load_state_dict(state)
+    report = {"parameters_loaded": len(loaded), "masks_compared": masks, "peer_masks": peer_masks,
+              "masks_differing": mask_diffs,
+              "masks_equal": not mask_diffs and masks == peer_masks}
+    known = CONFIGS.get(cfg.name)
+    report["config_matches"] = None if known is None else known == cfg
+    report["config_differs"] = {} if known is None else {
+        f.name: [getattr(cfg, f.name), getattr(known, f.name)] for f in dataclasses.fields(Config)
+        if getattr(cfg, f.name) != getattr(known, f.name)}
+    return model, meta, cfg, report
+
+
+def cmd_score(args) -> dict:
+    """-log p(x) and bits/dim of every image under the weights of an mspx export, in float64."""
+    model, meta, cfg, report = load_export(args.export)
+    images = np.load(args.images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (cfg.channels, cfg.size,
+                                                                            cfg.size):
+        raise SystemExit(f"{args.images}: {images.dtype} {images.shape}; the model scores uint8 "
+                         f"[N, {cfg.channels}, {cfg.size}, {cfg.size}]")
+    if int(images.max(initial=0)) >= cfg.levels:
+        raise SystemExit(f"{args.images}: a level {int(images.max())} >= {cfg.levels} levels")
+    x = torch.from_numpy(images.copy())
+    labels = None
+    if cfg.classes:
+        if not args.labels:
+            raise SystemExit(f"{meta['model']} is class-conditional: give --labels")
+        labels = torch.from_numpy(np.load(args.labels).astype(np.int64))
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        nats = torch.cat([nats_per_image(model, x[i:i + args.batch],
+                                         labels[i:i + args.batch] if labels is not None else None)
+                          for i in range(0, len(x), args.batch)])
+    bpd = nats / (cfg.channels * cfg.size * cfg.size * LN2)
+    return {"cmd": "score", "model": meta["model"], "fingerprint": meta["fingerprint"],
+            "images": len(x), "dtype": "float64", "seconds": round(time.perf_counter() - t0, 3),
+            "nats": [float(v) for v in nats], "bits_per_dim": [float(v) for v in bpd],
+            "mean_bits_per_dim": float(bpd.mean()), **report}
+
+
 # ------------------------------------------------------------------------------ benchmarks, fit
 
 def cmd_params(args) -> dict:
@@ -1005,6 +1188,11 @@ def main(argv=None) -> None:
     p.add_argument("--eval-batch", type=int, default=100)
     p.add_argument("--class-cond", action="store_true", help="condition on the class label")
     p.add_argument("--save", default="", help="write the trained state_dict here")
+    p = command("score", cmd_score, "bits/dim of images under the weights of an `mspx export` .npz")
+    p.add_argument("--export", required=True, help="the .npz that `mspx export` wrote")
+    p.add_argument("--images", required=True, help=".npy of uint8 images [N, C, H, W]")
+    p.add_argument("--labels", default="", help=".npy of int labels [N] (class-conditional models)")
+    p.add_argument("--batch", type=int, default=8, help="images per forward pass")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = args.handler(args)

@@ -98,11 +98,6 @@ final class ModelReader {
     b.conditioning(conditioning);
     try {
       ModelSpec spec = b.build();
-      if (spec.upscaling().map(UpscaleSpec::type).orElse(UpscaleType.A) == UpscaleType.B) {
-        Values up = v.nested("upscaling");
-        error(SpecViolation.of(SpecError.TYPE_B_NOT_BUILT, "upscaling.type", spec.name()), type, up.mirror, up.value("type"));
-        return Optional.empty();
-      }
       return ok ? Optional.of(spec) : Optional.empty();
     } catch (InvalidModelException e) {
       for (SpecViolation violation : e.violations()) {

@@ -121,9 +121,6 @@ class DiagnosticsTest {
             new Case(SpecError.PATCH_NOT_DIVIDING,
                 valid("M", "upscaling", "upscaling = @Upscaling(filters = 8, type = UpscaleType.B, patch = 3)"),
                 "patch = 3", "type-B patch 3 does not divide 4"),
-            new Case(SpecError.TYPE_B_NOT_BUILT,
-                valid("M", "upscaling", "upscaling = @Upscaling(filters = 8, type = UpscaleType.B, patch = 2)"),
-                "type = UpscaleType.B", "type-B upscaling, which validates but whose plans are not built yet"),
             new Case(SpecError.CONDITIONING_NOT_SPI,
                 valid("M", "conditioning", "conditioning = {Conds.NotSpi.class}"),
                 "Conds.NotSpi.class", "test.Conds.NotSpi does not implement dev.mspx.api.model.Conditioning"),
@@ -205,9 +202,12 @@ class DiagnosticsTest {
         source("Flat", HEADER,
             "@RasterModel(channels = 3, levels = 4, size = 8, net = @GatedStack(layers = 2, filters = 6, kernel = 3))",
             "public interface Flat {}");
-    Compilation compilation = compile(ok, raster, CONDITIONING);
+    // Type-B upscaling is built, so it compiles like type A (it was refused with [mspx.type-b-not-built]).
+    JavaFileObject typeB = valid("Patchy", "upscaling", "upscaling = @Upscaling(filters = 8, type = UpscaleType.B, patch = 2)");
+    Compilation compilation = compile(ok, raster, typeB, CONDITIONING);
     assertThat(compilation).succeededWithoutWarnings();
     assertThat(compilation).generatedSourceFile("test.FinePlan");
     assertThat(compilation).generatedSourceFile("test.FlatPlan");
+    assertThat(compilation).generatedSourceFile("test.PatchyPlan");
   }
 }

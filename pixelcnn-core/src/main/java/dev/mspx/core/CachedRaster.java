@@ -306,46 +306,43 @@ final class CachedRaster implements AutoCloseable {
    * {@link Sampler}'s full re-evaluation does.
    */
   byte[] sample(SplittableRandom[] random) {
+    try (Draws draws = new Draws(runtime, random)) {
+      return generate(draws);
+    }
+  }
+
+  /**
+   * Settles every sub-pixel of the image ({@code uint8 [n, C, side, side]}, in raster order then
+   * colour by colour, from zeros) with {@code chooser}, which sees the cached logits on the host.
+   */
+  byte[] generate(SubpixelChooser chooser) {
     byte[] image = new byte[n * channels * area];
     initialise(image);
-    int draws = n * channels * area;
-    float[] uniforms = new float[draws];
     int logitSlot = net.logits();
+    SubpixelChooser.Logits logits = new SubpixelChooser.Logits() {
+      @Override
+      public Tensor tensor() {
+        return null;
+      }
+
+      @Override
+      public void subpixel(int b, int position, int channel, float[] out) {
+        int zw = width[logitSlot];
+        System.arraycopy(values[logitSlot], (b * area + position) * zw + channel * levels, out, 0, levels);
+      }
+    };
     for (int p = 0; p < area; p++) {
+      int[] at = {p};
       for (int ch = 0; ch < channels; ch++) {
         computeBucket(p, image);
-        Sampler.uniforms(random, uniforms);
-        float[] z = values[logitSlot];
-        int zw = width[logitSlot];
+        byte[] chosen = chooser.choose(net, ch, at, logits);
         for (int b = 0; b < n; b++) {
-          int first = (b * area + p) * zw + ch * levels;
-          int at = (b * channels + ch) * area + p;
-          image[at] = (byte) inverseCdf(z, first, uniforms[at]);
+          image[(b * channels + ch) * area + p] = chosen[b];
         }
       }
       computeBucket(p, image); // the pixel is complete: its dependants are final now
     }
     return image;
-  }
-
-  /** The reference backend's inverse CDF on one sub-pixel's L logits. */
-  private int inverseCdf(float[] z, int first, float u) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int l = 0; l < levels; l++) {
-      max = Math.max(max, z[first + l]);
-    }
-    double sum = 0;
-    for (int l = 0; l < levels; l++) {
-      sum += Math.exp(z[first + l] - max);
-    }
-    double lse = max + Math.log(sum), cdf = 0;
-    for (int l = 0; l < levels; l++) {
-      cdf += Math.exp(z[first + l] - lse);
-      if (cdf > u) {
-        return l;
-      }
-    }
-    return levels - 1; // rounding can leave the total just below u
   }
 
   /** One backend evaluation of the all-zero image: every value that no pixel reaches. */

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The order in which a model generates the sub-pixels of an image (DESIGN.md section 5): a raster
  * model in raster order, colour by colour inside a pixel; a multiscale model in base raster order,
- * then upscaling by upscaling, group by group (all pixels of a group share a step), colour by colour.
+ * then upscaling by upscaling, group by group (all pixels of a group share a step; with type-B
+ * upscaling, all pixels at one place of their M×M patch, patch places in raster order), colour by colour.
  * Also where each network's predictions land in the full image, so that a test can compare the
  * predictions of every sub-pixel.
  */
@@ -45,7 +46,7 @@ public final class GenerationOrder {
     }
     int t = b * b * c;
     if (spec.kind() == ModelKind.MULTISCALE) {
-      int network = 1;
+      int network = 1, m = patch(spec);
       for (int k = 0; k < spec.upscalings(); k++) {
         int r = b << k, s = h / (2 * r);
         for (int g = 2; g <= 4; g++) {
@@ -53,16 +54,23 @@ public final class GenerationOrder {
           pieces.add(new Piece(network++, dy * s, dx * s, 2 * s, r));
           for (int i = 0; i < r; i++) {
             for (int j = 0; j < r; j++) {
+              // Type B: the pixel's place in its M×M patch, raster order; all patches share a step.
+              int inPatch = (i % m) * m + j % m;
               for (int ch = 0; ch < c; ch++) {
-                steps[index(ch, dy * s + 2 * s * i, dx * s + 2 * s * j)] = t + ch;
+                steps[index(ch, dy * s + 2 * s * i, dx * s + 2 * s * j)] = t + inPatch * c + ch;
               }
             }
           }
-          t += c;
+          t += m * m * c;
         }
       }
     }
     this.count = t;
+  }
+
+  /** The patch side M inside which a group's pixels are generated in raster order: 1 for type A. */
+  public static int patch(ModelSpec spec) {
+    return spec.upscaling().map(u -> u.type() == dev.mspx.api.model.UpscaleType.B ? u.patch() : 1).orElse(1);
   }
 
   public static GenerationOrder of(ModelSpec spec) {

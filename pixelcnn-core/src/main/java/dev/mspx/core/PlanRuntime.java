@@ -249,6 +249,7 @@ public final class PlanRuntime implements AutoCloseable {
       case Step.Concat s -> b.concatChannels(ts(s.parts()), t(s.out()));
       case Step.Split s -> b.splitChannels(t(s.in()), ts(s.parts()));
       case Step.SpaceToDepth s -> b.spaceToDepth(t(s.x()), s.block(), t(s.out()));
+      case Step.DepthToSpace s -> b.depthToSpace(t(s.x()), s.block(), t(s.out()));
       case Step.SoftmaxCrossEntropy s -> b.softmaxCrossEntropy(t(s.logits()), t(s.targets()), t(s.nll()));
       case Step.SoftmaxCrossEntropyBackward s ->
           b.softmaxCrossEntropyBackward(t(s.logits()), t(s.targets()), t(s.dnll()), t(s.dlogits()));

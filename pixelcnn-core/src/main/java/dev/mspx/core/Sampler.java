@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  *       as the paper measures it. {@link RasterMode#CACHED}: activations cached across pixels, each
  *       computed once per pixel on the host ({@link CachedRaster}); same uniforms, same distribution.
  *   <li>Each upscaling r → 2r: for groups G2, G3, G4 in turn, the trunk once over the known groups,
- *       then the head once per colour channel; every pixel of the group is drawn in parallel.
+ *       then the head once per colour channel; every pixel of the group is drawn in parallel. With
+ *       type-B upscaling over M×M patches the head runs once per patch place (raster order) and colour
+ *       channel, every patch's pixel at that place drawn in parallel: M²·C heads per group.
  * </ul>
  */
 public final class Sampler implements AutoCloseable {
@@ -112,16 +114,26 @@ public final class Sampler implements AutoCloseable {
   }
 
   private HostTensor sample(SplittableRandom[] random, HostMemory memory) {
+    try (Draws draws = new Draws(runtime, random)) {
+      return generate(draws, memory);
+    }
+  }
+
+  /**
+   * Runs the sampling schedule with {@code chooser} settling every sub-pixel (drawing it, or coding it)
+   * and returns the images it settled, {@code uint8 [N, C, H, W]}, owned by {@code memory}.
+   */
+  public HostTensor generate(SubpixelChooser chooser, HostMemory memory) {
     List<Network> nets = runtime.plan().networks();
     int n = runtime.batch(), c = spec.channels();
-    byte[] image = raster(nets.get(0), random);
+    byte[] image = raster(nets.get(0), chooser);
     int r = spec.base();
     if (spec.kind() == ModelKind.MULTISCALE) {
       for (int k = 0; k < spec.upscalings(); k++, r *= 2) {
         byte[][] groups = new byte[4][];
         groups[0] = image;
         for (int g = 2; g <= 4; g++) {
-          groups[g - 1] = group(nets.get(1 + 3 * k + (g - 2)), groups, g, r, random);
+          groups[g - 1] = group(nets.get(1 + 3 * k + (g - 2)), groups, g, r, chooser);
         }
         image = interleave(groups, n, c, r);
       }
@@ -132,10 +144,10 @@ public final class Sampler implements AutoCloseable {
   }
 
   /** The raster loop of a gated PixelCNN over its own image: one evaluation per sub-pixel. */
-  private byte[] raster(Network net, SplittableRandom[] random) {
+  private byte[] raster(Network net, SubpixelChooser chooser) {
     if (rasterMode == RasterMode.CACHED) {
       try (CachedRaster cached = new CachedRaster(runtime, net)) {
-        byte[] image = cached.sample(random);
+        byte[] image = cached.generate(chooser);
         evaluations++;
         positionsComputed += cached.positionsComputed();
         return image;
@@ -144,19 +156,18 @@ public final class Sampler implements AutoCloseable {
     int n = runtime.batch(), c = spec.channels(), side = net.resolution(), area = side * side;
     byte[] image = new byte[n * c * area];
     Tensor own = runtime.tensor(net.own());
-    try (HostTensor hostImage = host.allocate(own.shape(), DType.UINT8, "image");
-        Draw draw = new Draw(net, n, c, side)) {
+    try (HostTensor hostImage = host.allocate(own.shape(), DType.UINT8, "image")) {
       for (int i = 0; i < side; i++) {
         for (int j = 0; j < side; j++) {
+          int[] at = {i * side + j};
           for (int ch = 0; ch < c; ch++) {
             hostImage.copyFrom(image);
             backend.copyFromHost(hostImage, own);
             runtime.run(net.head());
             evaluations++;
-            byte[] drawn = draw.draw(random);
+            byte[] chosen = chooser.choose(net, ch, at, new BackendLogits(net));
             for (int b = 0; b < n; b++) {
-              int at = ((b * c + ch) * side + i) * side + j;
-              image[at] = drawn[at];
+              image[(b * c + ch) * area + at[0]] = chosen[b];
             }
           }
         }
@@ -166,7 +177,7 @@ public final class Sampler implements AutoCloseable {
   }
 
   /** One pixel group: trunk once over the earlier groups, then the head once per colour. */
-  private byte[] group(Network net, byte[][] groups, int g, int r, SplittableRandom[] random) {
+  private byte[] group(Network net, byte[][] groups, int g, int r, SubpixelChooser chooser) {
     int n = runtime.batch(), c = spec.channels(), area = r * r;
     byte[] context = new byte[n * c * (g - 1) * area];
     for (int b = 0; b < n; b++) {
@@ -175,27 +186,81 @@ public final class Sampler implements AutoCloseable {
       }
     }
     byte[] own = new byte[n * c * area];
+    int[][] steps = patchSteps(r, GenerationOrder.patch(spec));
     Tensor contextSlot = runtime.tensor(net.context());
     Tensor ownSlot = runtime.tensor(net.own());
     try (HostTensor hostContext = host.allocate(contextSlot.shape(), DType.UINT8, "context");
-        HostTensor hostOwn = host.allocate(ownSlot.shape(), DType.UINT8, "own");
-        Draw draw = new Draw(net, n, c, r)) {
+        HostTensor hostOwn = host.allocate(ownSlot.shape(), DType.UINT8, "own")) {
       hostContext.copyFrom(context);
       backend.copyFromHost(hostContext, contextSlot);
       runtime.run(net.trunk());
       evaluations++;
-      for (int ch = 0; ch < c; ch++) {
-        hostOwn.copyFrom(own);
-        backend.copyFromHost(hostOwn, ownSlot);
-        runtime.run(net.head());
-        evaluations++;
-        byte[] drawn = draw.draw(random);
-        for (int b = 0; b < n; b++) {
-          System.arraycopy(drawn, (b * c + ch) * area, own, (b * c + ch) * area, area);
+      for (int[] at : steps) {
+        for (int ch = 0; ch < c; ch++) {
+          hostOwn.copyFrom(own);
+          backend.copyFromHost(hostOwn, ownSlot);
+          runtime.run(net.head());
+          evaluations++;
+          byte[] chosen = chooser.choose(net, ch, at, new BackendLogits(net));
+          for (int b = 0; b < n; b++) {
+            for (int k = 0; k < at.length; k++) {
+              own[(b * c + ch) * area + at[k]] = chosen[b * at.length + k];
+            }
+          }
         }
       }
     }
     return own;
+  }
+
+  /**
+   * The positions of an r×r group settled together: all of them for type A (m = 1); for type B, one
+   * list per place (u, v) of the m×m patches in raster order, each holding that place of every patch.
+   */
+  static int[][] patchSteps(int r, int m) {
+    int[][] steps = new int[m * m][];
+    int per = (r / m) * (r / m);
+    for (int u = 0; u < m; u++) {
+      for (int v = 0; v < m; v++) {
+        int[] at = new int[per];
+        int k = 0;
+        for (int i = u; i < r; i += m) {
+          for (int j = v; j < r; j += m) {
+            at[k++] = i * r + j;
+          }
+        }
+        steps[u * m + v] = at;
+      }
+    }
+    return steps;
+  }
+
+  /** A network's logits on the backend, read to the host only if a chooser asks for single values. */
+  private final class BackendLogits implements SubpixelChooser.Logits {
+    private final Network net;
+    private float[] host;
+
+    BackendLogits(Network net) {
+      this.net = net;
+    }
+
+    @Override
+    public Tensor tensor() {
+      return runtime.tensor(net.logits());
+    }
+
+    @Override
+    public void subpixel(int image, int position, int channel, float[] out) {
+      if (host == null) {
+        try (HostMemory memory = HostMemory.create("logits"); HostTensor t = backend.toHost(tensor(), memory)) {
+          host = t.toFloatArray();
+        }
+      }
+      int levels = spec.levels(), units = spec.channels() * levels, side = net.resolution(), area = side * side;
+      for (int l = 0; l < levels; l++) {
+        out[l] = host[(image * units + channel * levels + l) * area + position];
+      }
+    }
   }
 
   /** {@code x_{2r}} from its four pixel groups: G1 upper-left, G2 upper-right, G3 lower-left, G4 lower-right. */
@@ -215,43 +280,6 @@ public final class Sampler implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  /** Draws every sub-pixel of a network's output from its logits with fresh uniforms. */
-  private final class Draw implements AutoCloseable {
-    private final Network net;
-    private final Tensor uniforms;
-    private final Tensor drawn;
-    private final HostTensor hostUniforms;
-    private final HostTensor hostDrawn;
-    private final float[] values;
-
-    Draw(Network net, int n, int c, int side) {
-      this.net = net;
-      Shape s = Shape.nchw(n, c, side, side);
-      this.uniforms = backend.allocate(s, DType.FLOAT32, net.name() + ".uniforms");
-      this.drawn = backend.allocate(s, DType.UINT8, net.name() + ".drawn");
-      this.hostUniforms = host.allocate(s, DType.FLOAT32, "uniforms");
-      this.hostDrawn = host.allocate(s, DType.UINT8, "drawn");
-      this.values = new float[Math.toIntExact(s.elements())];
-    }
-
-    byte[] draw(SplittableRandom[] random) {
-      uniforms(random, values);
-      hostUniforms.copyFrom(values);
-      backend.copyFromHost(hostUniforms, uniforms);
-      backend.sampleCategorical(runtime.tensor(net.logits()), uniforms, drawn);
-      backend.copyToHost(drawn, hostDrawn);
-      return hostDrawn.toByteArray();
-    }
-
-    @Override
-    public void close() {
-      uniforms.close();
-      drawn.close();
-      hostUniforms.close();
-      hostDrawn.close();
-    }
   }
 
   @Override

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CausalityTest {
 
   static Stream<ModelSpec> specs() {
-    return Stream.of(TinyModels.rasterRgb(), TinyModels.multiscaleRgb(), TinyModels.multiscaleGrey(), TinyModels.rasterGrey());
+    return Stream.of(TinyModels.rasterRgb(), TinyModels.multiscaleRgb(), TinyModels.multiscaleGrey(), TinyModels.rasterGrey(),
+        TinyModels.typeBGrey(), TinyModels.typeBRgb());
   }
 
   @ParameterizedTest

@@ -33,7 +33,13 @@ class LikelihoodTest {
     return Stream.of(
         ModelSpec.raster("BinaryRaster", 1, 2, 4, new GatedSpec(3, 8, 3)),
         ModelSpec.multiscale("BinaryMultiscale", 1, 2, 4, 2, new GatedSpec(2, 8, 3), UpscaleSpec.typeA(8, 1)),
-        ModelSpec.multiscale("BinaryMultiscaleBase1", 1, 2, 4, 1, new GatedSpec(2, 8, 3), UpscaleSpec.typeA(8, 1)));
+        ModelSpec.multiscale("BinaryMultiscaleBase1", 1, 2, 4, 1, new GatedSpec(2, 8, 3), UpscaleSpec.typeA(8, 1)),
+        typeB());
+  }
+
+  /** Type-B upscaling 2 → 4 with 2×2 patches: each group is one patch, its four pixels in raster order. */
+  static ModelSpec typeB() {
+    return ModelSpec.multiscale("BinaryTypeB", 1, 2, 4, 2, new GatedSpec(2, 8, 3), new UpscaleSpec(8, 1, 2, dev.mspx.api.model.UpscaleType.B, 2));
   }
 
   /** With L = 2 and 4×4 images, the probabilities of all 65,536 images sum to 1 within 1e-4. */
@@ -88,6 +94,9 @@ class LikelihoodTest {
     // The RGB multiscale model is the one whose heads run several times per trunk pass.
     cases.add(Arguments.of(specs.get(1), PlanRuntime.Mode.INFERENCE, Kernels.VECTOR));
     cases.add(Arguments.of(specs.get(1), PlanRuntime.Mode.TRAINING, Kernels.VECTOR));
+    // Type B: the head runs once per place of the 2×2 patch; 2^16 images, so drawn on the inference runtime.
+    cases.add(Arguments.of(typeB(), PlanRuntime.Mode.INFERENCE, Kernels.REFERENCE));
+    cases.add(Arguments.of(typeB(), PlanRuntime.Mode.INFERENCE, Kernels.VECTOR));
     return cases.build();
   }
 

@@ -36,7 +36,7 @@ class SamplingModesTest {
     ModelSpec rgb16 = ModelSpec.multiscale("Rgb16", 3, 256, 16, 4, new GatedSpec(2, 12, 5), UpscaleSpec.typeA(12, 2));
     Stream.Builder<Arguments> cases = Stream.builder();
     for (Supplier<Backend> kernels : java.util.List.of(reference, vector)) {
-      for (ModelSpec spec : java.util.List.of(TinyModels.multiscaleRgb(), rgb8, rgb16, TinyModels.multiscaleGrey(), TinyModels.rasterRgb())) {
+      for (ModelSpec spec : java.util.List.of(TinyModels.multiscaleRgb(), rgb8, rgb16, TinyModels.multiscaleGrey(), TinyModels.rasterRgb(), TinyModels.typeBRgb())) {
         cases.add(Arguments.of(spec, kernels == reference ? "reference" : "vector", kernels));
       }
     }

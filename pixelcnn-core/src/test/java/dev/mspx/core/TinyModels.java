@@ -34,6 +34,17 @@ final class TinyModels {
     return ModelSpec.multiscale("TinyMultiscaleGrey", 1, 8, 8, 2, new GatedSpec(3, 4, 3), UpscaleSpec.typeA(4, 2));
   }
 
+  /** Type-B upscaling with 2×2 patches over 4×4 groups: four patches per group, generated place by place. */
+  static ModelSpec typeBGrey() {
+    return ModelSpec.multiscale("TinyTypeBGrey", 1, 8, 8, 4, new GatedSpec(2, 4, 3), new UpscaleSpec(4, 1, 2, dev.mspx.api.model.UpscaleType.B, 2));
+  }
+
+  /** RGB, conditional, type B with 2×2 patches and one head layer. */
+  static ModelSpec typeBRgb() {
+    return ModelSpec.builder().name("TinyTypeBRgb").kind(ModelKind.MULTISCALE).channels(3).levels(4).size(4).base(2)
+        .gated(new GatedSpec(2, 6, 3)).upscaling(new UpscaleSpec(6, 1, 1, dev.mspx.api.model.UpscaleType.B, 2)).addConditioning(LABEL).build();
+  }
+
   static ModelSpec rasterGrey() {
     return ModelSpec.raster("TinyRasterGrey", 1, 8, 5, new GatedSpec(3, 4, 3));
   }

@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mspx bench}: measurements that belong in a table, each with the command that reproduces it. */
-@Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Sampling.class})
+@Command(name = "bench", description = "Benchmarks.", subcommands = {BenchCommand.Sampling.class, dev.mspx.samples.bench.CodecBench.class})
 final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;

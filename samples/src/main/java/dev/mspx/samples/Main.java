@@ -23,6 +23,9 @@ import picocli.CommandLine.Spec;
       EvalCommand.class,
       SampleCommand.class,
       BenchCommand.class,
+      ExportCommand.class,
+      CompressCommand.class,
+      DecompressCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

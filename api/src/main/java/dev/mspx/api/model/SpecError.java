@@ -32,8 +32,6 @@ public enum SpecError {
   CONDITIONING_SPATIAL(
       "%s is SPATIAL conditioning, which plans do not wire yet; use CLASS_LABEL or GLOBAL_VECTOR"),
   TWO_DECLARATIONS("%s carries both @MultiscaleModel and @RasterModel; a type declares one model"),
-  TYPE_B_NOT_BUILT(
-      "%s declares type-B upscaling, which validates but whose plans are not built yet; use type A"),
   NOT_ACCESSIBLE(
       "%s must be a top-level or static nested type, so that its plan can be generated beside it");
 

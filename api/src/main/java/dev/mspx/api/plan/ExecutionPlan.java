@@ -168,12 +168,14 @@ public record ExecutionPlan(
 
   /**
    * Network evaluations to sample one image: the base net once per sub-pixel of the base image, then
-   * per group one trunk and C heads (DESIGN.md section 1); a raster model once per sub-pixel.
+   * per group one trunk and C heads (DESIGN.md section 1), M²·C heads with type-B upscaling over M×M
+   * patches; a raster model once per sub-pixel.
    */
   public long samplingEvaluations() {
     long c = spec.channels();
     long base = (long) spec.base() * spec.base() * c;
-    return spec.kind() == ModelKind.RASTER ? base : base + 3L * spec.upscalings() * (1 + c);
+    long patch = spec.upscaling().map(u -> u.type() == dev.mspx.api.model.UpscaleType.B ? u.patch() : 1).orElse(1);
+    return spec.kind() == ModelKind.RASTER ? base : base + 3L * spec.upscalings() * (1 + patch * patch * c);
   }
 
   /** A readable account of the plan: networks and their layers with shapes, counts, arena bytes. */
@@ -211,6 +213,7 @@ public record ExecutionPlan(
       case MaskSpec.Horizontal h -> "horizontal " + (h.first() ? "A" : "B");
       case MaskSpec.Colour c -> "colour " + (c.strict() ? "A" : "B");
       case MaskSpec.HeadInput hi -> "head input (own channels < c)";
+      case MaskSpec.Patch pm -> "patch " + pm.patch() + "x" + pm.patch() + " (earlier pixels of the patch, own channels < c)";
       case MaskSpec.Explicit e -> "explicit: " + e.description();
     };
   }

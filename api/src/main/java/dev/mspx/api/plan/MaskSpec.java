@@ -65,6 +65,19 @@ public sealed interface MaskSpec {
     }
   }
 
+  /** {@link Masks#patch}, a 1×1 mask: {@code width} head units per position of an M×M patch. */
+  record Patch(int width, int colours, int patch) implements MaskSpec {
+    @Override
+    public Shape shape() {
+      return Shape.of(width * patch * patch, colours * patch * patch, 1, 1);
+    }
+
+    @Override
+    public float[] values() {
+      return Masks.patch(width, colours, patch);
+    }
+  }
+
   /**
    * A mask given by its values, for experiments and for the test kit's mutants (deliberately broken
    * plans that the masking properties must reject). The plan builder and the annotation processor never

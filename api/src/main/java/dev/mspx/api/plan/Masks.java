@@ -114,6 +114,29 @@ public final class Masks {
   }
 
   /**
+   * The own-pixel layer of a type-B group head, a 1×1 convolution between space-to-depth layouts of
+   * block M (the {@code M×M} patches of the group grid, {@link dev.mspx.api.Backend#spaceToDepth}'s
+   * channel order): input channel {@code (u·M + v)·C + c} is own sub-pixel c at position (u, v) of its
+   * patch; output unit {@code (u·M + v)·W + w} feeds head unit w (colour {@code colourGroups(W, C)[w]})
+   * of the pixel at (u, v). An output sees every channel of the earlier positions of its patch in raster
+   * order, and own channels {@code < c} at its own position; never a later position. With M = 1 this is
+   * {@link #headInput}'s own-pixel part.
+   */
+  public static float[] patch(int width, int colours, int patch) {
+    int positions = patch * patch, out = width * positions, in = colours * positions;
+    int[] groups = colourGroups(width, colours);
+    float[] m = new float[out * in];
+    for (int o = 0; o < out; o++) {
+      int po = o / width, co = groups[o % width];
+      for (int i = 0; i < in; i++) {
+        int pi = i / colours, ci = i % colours;
+        m[o * in + i] = pi < po || (pi == po && allowed(co, ci, true)) ? 1 : 0;
+      }
+    }
+    return m;
+  }
+
+  /**
    * The fan-in of a masked weight for initialisation: input channels × taps inside the bounding box of
    * the taps that any (out, in) pair uses.
    */

@@ -195,6 +195,36 @@ final class NetBuilder {
     return out;
   }
 
+  /** Space-to-depth of a data input (no gradient flows into data). */
+  int spaceToDepth(String name, int x, int block) {
+    if (!constant.contains(x)) {
+      throw new IllegalArgumentException("spaceToDepth is recorded for data only, not for " + slots.get(x).name());
+    }
+    Shape s = shape(x);
+    int out = activation(name, Shape.of(s.dim(0), s.dim(1) * block * block, s.dim(2) / block, s.dim(3) / block));
+    steps.add(new Step.SpaceToDepth(x, block, out));
+    constant.add(out);
+    return out;
+  }
+
+  /** Depth-to-space; its gradient is the space-to-depth of the output's gradient. */
+  int depthToSpace(String name, int x, int block) {
+    Shape s = shape(x);
+    int out = activation(name, Shape.of(s.dim(0), s.dim(1) / (block * block), s.dim(2) * block, s.dim(3) * block));
+    steps.add(new Step.DepthToSpace(x, block, out));
+    nodes.add(
+        nb -> {
+          int dout = nb.gradientOf(out);
+          if (dout < 0 || nb.constant.contains(x)) {
+            return;
+          }
+          int dx = nb.newGradient(x);
+          nb.backward.add(new Step.SpaceToDepth(dout, block, dx));
+          nb.contribute(x, dx);
+        });
+    return out;
+  }
+
   /**
    * Adds the global conditioning bias of every declared conditioning to a pre-activation: a learned
    * row per class (zero at start) or a learned projection of the vector (zero at start).

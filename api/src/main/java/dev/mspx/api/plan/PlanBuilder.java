@@ -7,7 +7,6 @@ import dev.mspx.api.model.ConditioningSpec;
 import dev.mspx.api.model.GatedSpec;
 import dev.mspx.api.model.ModelKind;
 import dev.mspx.api.model.ModelSpec;
-import dev.mspx.api.model.SpecError;
 import dev.mspx.api.model.UpscaleSpec;
 import dev.mspx.api.model.UpscaleType;
 import java.util.ArrayList;
@@ -30,9 +29,6 @@ public final class PlanBuilder {
 
   /** The plan of {@code spec}. */
   public static ExecutionPlan build(ModelSpec spec) {
-    if (spec.upscaling().map(UpscaleSpec::type).orElse(UpscaleType.A) == UpscaleType.B) {
-      throw new IllegalArgumentException(SpecError.TYPE_B_NOT_BUILT.format(spec.name()));
-    }
     Slots slots = new Slots();
     int c = spec.channels();
     int image = slots.add("image", SlotRole.INPUT, DType.UINT8, Shape.nchw(1, c, spec.size(), spec.size()));
@@ -141,12 +137,15 @@ public final class PlanBuilder {
     int trunkSteps = b.stepCount();
     int features = b.relu("head.relu", h);
     int ownIn = b.dequantize("own", own, levels);
-    int in = b.concat("head.input", List.of(features, ownIn));
     int layers = up.headLayers();
     int x;
-    if (layers == 1) {
+    if (up.type() == UpscaleType.B) {
+      x = patchHead(b, up, features, ownIn, c, f, levels);
+    } else if (layers == 1) {
+      int in = b.concat("head.input", List.of(features, ownIn));
       x = b.conv("head.logits", in, c * levels, 1, 1, new MaskSpec.HeadInput(c * levels, f, c));
     } else {
+      int in = b.concat("head.input", List.of(features, ownIn));
       x = b.relu("head.relu0", b.conv("head.hidden0", in, f, 1, 1, new MaskSpec.HeadInput(f, f, c)));
       for (int i = 1; i < layers - 1; i++) {
         x = b.relu("head.relu" + i, b.conv("head.hidden" + i, x, f, 1, 1, new MaskSpec.Colour(f, f, c, false)));
@@ -154,6 +153,33 @@ public final class PlanBuilder {
       x = b.conv("head.logits", x, c * levels, 1, 1, new MaskSpec.Colour(c * levels, f, c, false));
     }
     return finish(slots, b, name, k, g, r, context, own, x, trunkSteps);
+  }
+
+  /**
+   * The head of a type-B group net (Reed et al. 2017: a shallow PixelCNN over the M×M patches of the
+   * group, raster order inside a patch, all patches in parallel). Its first layer is the sum of a 1×1
+   * over the trunk features (they see only earlier groups: no mask) and, for the own sub-pixels, a
+   * patch-masked 1×1 between space-to-depth layouts of block M, put back in place by depth-to-space: the
+   * pixel at (u, v) of its patch sees every channel of the patch's earlier pixels and its own channels
+   * {@code < c}, nothing of a later pixel or another patch. The layers after it are per pixel, colour
+   * masked as in type A. With M = 1 it computes what type A's head does (the concat's 1×1 split in two).
+   */
+  private static int patchHead(NetBuilder b, UpscaleSpec up, int features, int ownIn, int c, int f, int levels) {
+    int m = up.patch(), layers = up.headLayers();
+    int width = layers == 1 ? c * levels : f;
+    String first = layers == 1 ? "head.logits" : "head.hidden0";
+    int fromFeatures = b.conv(first + ".features", features, width, 1, 1, null);
+    int patches = b.spaceToDepth("head.own.patches", ownIn, m);
+    int fromOwn = b.depthToSpace(first + ".own.unpatch", b.conv(first + ".own", patches, width * m * m, 1, 1, new MaskSpec.Patch(width, c, m)), m);
+    int x = b.add(first, fromFeatures, fromOwn);
+    if (layers == 1) {
+      return x;
+    }
+    x = b.relu("head.relu0", x);
+    for (int i = 1; i < layers - 1; i++) {
+      x = b.relu("head.relu" + i, b.conv("head.hidden" + i, x, f, 1, 1, new MaskSpec.Colour(f, f, c, false)));
+    }
+    return b.conv("head.logits", x, c * levels, 1, 1, new MaskSpec.Colour(c * levels, f, c, false));
   }
 
   /** Adds the loss, derives the backward pass, and splits forward into trunk and head. */

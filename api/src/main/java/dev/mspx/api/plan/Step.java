@@ -206,6 +206,17 @@ public sealed interface Step {
     }
   }
 
+  /** The inverse of {@link SpaceToDepth}: type-B heads put a patch's positions back in place. */
+  record DepthToSpace(int x, int block, int out) implements Step {
+    public int[] reads() {
+      return ids(x);
+    }
+
+    public int[] writes() {
+      return ids(out);
+    }
+  }
+
   record SoftmaxCrossEntropy(int logits, int targets, int nll) implements Step {
     public int[] reads() {
       return ids(logits, targets);

@@ -3,6 +3,7 @@ package dev.mspx.api.plan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mspx.api.Shape;
 import dev.mspx.api.model.GatedSpec;
 import dev.mspx.api.model.ModelSpec;
 import dev.mspx.api.model.UpscaleSpec;
@@ -107,6 +108,44 @@ class PlanBuilderTest {
     }
     long total = placed.stream().mapToLong(id -> plan.slot(id).bytes()).sum();
     assertTrue(arena.bytesPerImage() < total / 4, "liveness reuse: " + arena.bytesPerImage() + " of " + total);
+  }
+
+  /**
+   * Type-B upscaling over M×M patches: the head reads the own sub-pixels through a patch-masked 1×1
+   * between space-to-depth layouts (put back by depth-to-space), and sampling takes M²·C heads per
+   * group: photo32 with 2×2 patches needs 8·8·3 + 2·3·(1 + 4·3) = 270 evaluations (type A: 216).
+   */
+  @Test
+  void typeBHeadsReadTheirPatchAndCostMSquaredHeadsPerChannel() {
+    ModelSpec photo = ModelSpec.multiscale("Photo32B", 3, 256, 32, 8, new GatedSpec(6, 96, 5),
+        new UpscaleSpec(96, 4, 2, dev.mspx.api.model.UpscaleType.B, 2));
+    ExecutionPlan plan = PlanBuilder.build(photo);
+    assertEquals(270, plan.samplingEvaluations());
+    assertTrue(plan.describe().contains("sampling: 270 network evaluations per image"), plan.describe());
+    Network g2 = plan.networks().get(1);
+    assertTrue(g2.head().stream().anyMatch(st -> st instanceof Step.SpaceToDepth sd && sd.block() == 2));
+    assertTrue(g2.head().stream().anyMatch(st -> st instanceof Step.DepthToSpace ds && ds.block() == 2));
+    assertTrue(g2.backward().stream().anyMatch(st -> st instanceof Step.SpaceToDepth), "depth-to-space's gradient");
+    MaskSpec.Patch patch = (MaskSpec.Patch) plan.masks().values().stream().filter(m -> m instanceof MaskSpec.Patch).findFirst().orElseThrow();
+    assertEquals(Shape.of(96 * 4, 3 * 4, 1, 1), patch.shape());
+    // Place 1 (top right) of the patch, a red hidden unit: all of place 0, none of its own place or later.
+    float[] m = patch.values();
+    int in = 12, o = 96 + 0;
+    for (int i = 0; i < in; i++) {
+      assertEquals(i < 3 ? 1f : 0f, m[o * in + i], "input " + i);
+    }
+    // Place 3 (bottom right), a blue hidden unit: places 0..2 and own red and green.
+    o = 3 * 96 + 95;
+    for (int i = 0; i < in; i++) {
+      assertEquals(i < 11 ? 1f : 0f, m[o * in + i], "input " + i);
+    }
+    // With M = 1 the patch mask is the type-A head's own-pixel part.
+    float[] a = Masks.headInput(6, 4, 3), b = Masks.patch(6, 3, 1);
+    for (int out = 0; out < 6; out++) {
+      for (int c = 0; c < 3; c++) {
+        assertEquals(a[out * 7 + 4 + c], b[out * 3 + c]);
+      }
+    }
   }
 
   private static boolean contains(int[] ids, int id) {

@@ -14,28 +14,26 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Generators of model declarations and of the data they run on. Every spec they make is valid and, for
- * {@link #specs}, buildable ({@code PlanBuilder.build} accepts it: type-A upscaling, conditioning of
- * kind CLASS_LABEL or GLOBAL_VECTOR). Smaller draws give smaller specs: raster before multiscale, one
+ * Generators of model declarations and of the data they run on. Every spec they make is valid and
+ * buildable ({@code PlanBuilder.build} accepts it: type-A or type-B upscaling, conditioning of kind
+ * CLASS_LABEL or GLOBAL_VECTOR). Smaller draws give smaller specs: raster before multiscale, one
  * channel before three, fewer levels, smaller sides, base 1, one layer, C filters, the first kernel,
- * no residual block, one head layer, no conditioning.
+ * no residual block, one head layer, type A before type B (and patch 1), no conditioning.
  */
 public final class ModelGens {
 
   private ModelGens() {}
 
-  /** Valid, buildable specs inside {@code bounds}. */
+  /** Valid, buildable specs inside {@code bounds}, of its upscaling types. */
   public static Gen<ModelSpec> specs(SpecBounds bounds) {
-    Gen<ModelSpec> g = source -> draw(source, bounds, UpscaleType.A);
+    Gen<ModelSpec> g = source -> draw(source, bounds, null);
     return g.withShrink(ModelGens::smaller);
   }
 
-  /**
-   * Multiscale specs with type-B upscaling (a patch that divides the base): valid declarations that
-   * {@code PlanBuilder} refuses with {@code SpecError.TYPE_B_NOT_BUILT}. For checking that refusal only.
-   */
+  /** Multiscale specs with type-B upscaling (a patch that divides the base), whatever the bounds' types. */
   public static Gen<ModelSpec> typeBSpecs(SpecBounds bounds) {
-    return source -> draw(source, bounds.withKinds(ModelKind.MULTISCALE), UpscaleType.B);
+    Gen<ModelSpec> g = source -> draw(source, bounds.withKinds(ModelKind.MULTISCALE), UpscaleType.B);
+    return g.withShrink(s -> smaller(s).filter(x -> x.upscaling().map(u -> u.type() == UpscaleType.B).orElse(false)));
   }
 
   /** Images of {@code spec}: {@code [C, H, W]} flattened, each sub-pixel in 0..L-1, shrinking to 0. */
@@ -117,6 +115,9 @@ public final class ModelGens {
       int blocks = source.drawInt(0, b.maxBlocks());
       int head = source.drawInt(1, b.maxHeadLayers());
       int patch = 0;
+      if (type == null) {
+        type = b.upscaleTypes().get(source.drawInt(0, b.upscaleTypes().size() - 1));
+      }
       if (type == UpscaleType.B) {
         List<Integer> divisors = new ArrayList<>();
         for (int m = 1; m <= base; m++) {
@@ -163,9 +164,18 @@ public final class ModelGens {
         out.add(rebuild(s, s.channels(), s.levels(), s.size() / 2, s.base(), g, s.upscaling().get(), s.conditioning()));
       }
       if (s.base() > 1) {
-        out.add(rebuild(s, s.channels(), s.levels(), s.size() / s.base() * (s.base() - 1), s.base() - 1, g, s.upscaling().get(), s.conditioning()));
+        UpscaleSpec u0 = s.upscaling().get();
+        UpscaleSpec fitted = u0.type() == UpscaleType.B && (s.base() - 1) % u0.patch() != 0
+            ? new UpscaleSpec(u0.filters(), u0.blocks(), u0.headLayers(), UpscaleType.B, 1) : u0;
+        out.add(rebuild(s, s.channels(), s.levels(), s.size() / s.base() * (s.base() - 1), s.base() - 1, g, fitted, s.conditioning()));
       }
       UpscaleSpec u = s.upscaling().get();
+      if (u.type() == UpscaleType.B) {
+        out.add(rebuild(s, s.channels(), s.levels(), s.size(), s.base(), g, new UpscaleSpec(u.filters(), u.blocks(), u.headLayers(), UpscaleType.A, 0), s.conditioning()));
+        if (u.patch() > 1) {
+          out.add(rebuild(s, s.channels(), s.levels(), s.size(), s.base(), g, new UpscaleSpec(u.filters(), u.blocks(), u.headLayers(), UpscaleType.B, 1), s.conditioning()));
+        }
+      }
       if (u.blocks() > 0) {
         out.add(rebuild(s, s.channels(), s.levels(), s.size(), s.base(), g, new UpscaleSpec(u.filters(), u.blocks() - 1, u.headLayers(), u.type(), u.patch()), s.conditioning()));
       }

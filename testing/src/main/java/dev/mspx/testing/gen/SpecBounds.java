@@ -3,6 +3,7 @@ package dev.mspx.testing.gen;
 import dev.mspx.api.model.ConditioningKind;
 import dev.mspx.api.model.ConditioningSpec;
 import dev.mspx.api.model.ModelKind;
+import dev.mspx.api.model.UpscaleType;
 import java.util.List;
 
 /**
@@ -26,6 +27,8 @@ import java.util.List;
  * @param maxBlocks residual blocks 0..maxBlocks per group net
  * @param maxHeadLayers group-net head layers 1..maxHeadLayers
  * @param conditioning the conditionings a spec may declare (at most one is drawn; none is simplest)
+ * @param upscaleTypes the upscaling types of multiscale specs (shrinks towards the first); type B
+ *     draws its patch among the divisors of the base
  */
 public record SpecBounds(
     List<ModelKind> kinds,
@@ -40,7 +43,8 @@ public record SpecBounds(
     List<Integer> kernels,
     int maxBlocks,
     int maxHeadLayers,
-    List<ConditioningSpec> conditioning) {
+    List<ConditioningSpec> conditioning,
+    List<UpscaleType> upscaleTypes) {
 
   /** A class label of 3 classes, as a downstream class-conditioning module would declare it. */
   public static final ConditioningSpec CLASS_LABEL =
@@ -50,8 +54,20 @@ public record SpecBounds(
   public static final ConditioningSpec GLOBAL_VECTOR =
       new ConditioningSpec("dev.mspx.testing.gen.GeneratedVector", ConditioningKind.GLOBAL_VECTOR, 4);
 
+  /** The box with both upscaling types, A first (the bounds before type B was built). */
+  public SpecBounds(
+      List<ModelKind> kinds, List<Integer> channels, int minLevels, int maxLevels, int minSize, int maxSize, int minBase,
+      int maxLayers, int maxFilters, List<Integer> kernels, int maxBlocks, int maxHeadLayers, List<ConditioningSpec> conditioning) {
+    this(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers,
+        conditioning, List.of(UpscaleType.A, UpscaleType.B));
+  }
+
   public SpecBounds {
     kinds = List.copyOf(kinds);
+    upscaleTypes = List.copyOf(upscaleTypes);
+    if (upscaleTypes.isEmpty()) {
+      throw new IllegalArgumentException("upscaleTypes needs at least one choice");
+    }
     channels = List.copyOf(channels);
     kernels = List.copyOf(kernels);
     conditioning = List.copyOf(conditioning);
@@ -80,7 +96,7 @@ public record SpecBounds(
   /**
    * The default box: raster and multiscale, C = 1 or 3, L = 2..256, sides up to 8, up to 3 layers of up
    * to 8 filters, kernels 1, 3, 5, up to 2 residual blocks and 3 head layers, conditioning off or one
-   * class label or one global vector.
+   * class label or one global vector, type-A or type-B upscaling.
    */
   public static SpecBounds tiny() {
     return new SpecBounds(
@@ -96,51 +112,57 @@ public record SpecBounds(
         List.of(1, 3, 5),
         2,
         3,
-        List.of(CLASS_LABEL, GLOBAL_VECTOR));
+        List.of(CLASS_LABEL, GLOBAL_VECTOR),
+        List.of(UpscaleType.A, UpscaleType.B));
   }
 
   public SpecBounds withKinds(ModelKind... k) {
-    return new SpecBounds(List.of(k), channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(List.of(k), channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withChannels(Integer... c) {
-    return new SpecBounds(kinds, List.of(c), minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, List.of(c), minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withLevels(int min, int max) {
-    return new SpecBounds(kinds, channels, min, max, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, min, max, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withSizes(int min, int max) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, min, max, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, min, max, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withMinBase(int n) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, n, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, n, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withMaxLayers(int n) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, n, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, n, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withMaxFilters(int n) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, n, kernels, maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, n, kernels, maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withKernels(Integer... k) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, List.of(k), maxBlocks, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, List.of(k), maxBlocks, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withMaxBlocks(int n) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, n, maxHeadLayers, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, n, maxHeadLayers, conditioning, upscaleTypes);
   }
 
   public SpecBounds withMaxHeadLayers(int n) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, n, conditioning);
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, n, conditioning, upscaleTypes);
+  }
+
+  /** The upscaling types of multiscale specs (the first is the simplest). */
+  public SpecBounds withUpscaleTypes(UpscaleType... t) {
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, conditioning, List.of(t));
   }
 
   /** The conditionings to draw from (none is always a choice); a conditioning module passes its own. */
   public SpecBounds withConditioning(ConditioningSpec... c) {
-    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, List.of(c));
+    return new SpecBounds(kinds, channels, minLevels, maxLevels, minSize, maxSize, minBase, maxLayers, maxFilters, kernels, maxBlocks, maxHeadLayers, List.of(c), upscaleTypes);
   }
 }

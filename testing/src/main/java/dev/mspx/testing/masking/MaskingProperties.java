@@ -258,7 +258,8 @@ public final class MaskingProperties {
   /** The index of the network that predicts step q. */
   static int networkOfStep(ModelSpec spec, int q) {
     int baseSteps = spec.base() * spec.base() * spec.channels();
-    return q < baseSteps ? 0 : 1 + (q - baseSteps) / spec.channels();
+    int m = GenerationOrder.patch(spec);
+    return q < baseSteps ? 0 : 1 + (q - baseSteps) / (spec.channels() * m * m);
   }
 
   // ------------------------------------------------------------------ receptive field

@@ -1,14 +1,10 @@
 package dev.mspx.testing.masking;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mspx.api.Backend;
 import dev.mspx.api.model.ModelKind;
 import dev.mspx.api.model.ModelSpec;
-import dev.mspx.api.model.SpecError;
-import dev.mspx.api.plan.PlanBuilder;
 import dev.mspx.testing.Tolerances;
 import dev.mspx.testing.gen.Gen;
 import dev.mspx.testing.gen.ModelGens;
@@ -16,7 +12,6 @@ import dev.mspx.testing.gen.SpecBounds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -189,15 +184,45 @@ public abstract class MaskingPropertySuite {
         Math.max(1, examples() / 2), c -> p.agreement(c, this::createReferenceBackend, tolerances()));
   }
 
+  /**
+   * Type-B plans only (the default bounds draw both types): a patch of 2×2 or more needs a base of 2 or
+   * more, so the base starts there. Half the examples of the mixed properties.
+   */
+  private Gen<MaskingCase> typeBCases() {
+    return MaskingCases.of(ModelGens.typeBSpecs(bounds().withMinBase(Math.max(2, bounds().minBase()))));
+  }
+
   @Test
-  public void typeBUpscalingIsRefused() {
-    Gen<ModelSpec> typeB = ModelGens.typeBSpecs(bounds());
-    SplittableRandom random = new SplittableRandom(MaskingCheck.seed());
-    for (int i = 0; i < 10; i++) {
-      ModelSpec spec = typeB.sample(random);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PlanBuilder.build(spec));
-      assertEquals(SpecError.TYPE_B_NOT_BUILT.format(spec.name()), e.getMessage());
-    }
+  public void causalityOfTypeBPlans() {
+    MaskingProperties p = properties();
+    MaskingCheck.forAll(name("causality", ModelKind.MULTISCALE) + ", type-B upscaling", typeBCases(), Math.max(1, examples() / 2), p::causality);
+    report("causality, type B", p.stats());
+  }
+
+  @Test
+  public void noBlindSpotInTypeBPlans() {
+    MaskingProperties p = properties();
+    MaskingCheck.forAll(name("no blind spot", ModelKind.MULTISCALE) + ", type-B upscaling", typeBCases(), Math.max(1, examples() / 2), p::noBlindSpot);
+    report("no blind spot, type B", p.stats());
+  }
+
+  @Test
+  public void generationOrderOfTypeBPlans() {
+    MaskingProperties p = properties();
+    MaskingCheck.forAll(name("generation order", ModelKind.MULTISCALE) + ", type-B upscaling", typeBCases(), Math.max(1, examples() / 2), p::generationOrder);
+    report("generation order, type B", p.stats());
+  }
+
+  /** Base 2 with 2×2 patches: the whole G2, G3, G4 grid is one patch, generated pixel by pixel. */
+  @Test
+  public void normalisationOfTypeBModels() {
+    MaskingProperties p = properties();
+    List<String> totals = new ArrayList<>();
+    Gen<ModelSpec> specs = ModelGens.typeBSpecs(normalisationBounds()).filter(s -> s.base() == 2 && s.upscaling().get().patch() == 2, 100);
+    String name = name("normalisation", ModelKind.MULTISCALE) + ", type-B upscaling, 2x2 patches";
+    MaskingCheck.forAll(name, MaskingCases.forNormalisation(specs), normalisationExamples(),
+        c -> totals.add(String.format(Locale.ROOT, "%.9f (%s)", p.normalisation(c), c.spec())));
+    System.out.println(name + ": " + String.join("; ", totals));
   }
 
   /** Every mutant with every property that must reject it. */

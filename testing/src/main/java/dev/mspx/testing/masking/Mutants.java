@@ -37,6 +37,10 @@ public final class Mutants {
   private static final Predicate<ModelSpec> MULTISCALE = s -> s.kind() == ModelKind.MULTISCALE;
   private static final UnaryOperator<SpecBounds> MULTISCALE_ONLY = b -> b.withKinds(ModelKind.MULTISCALE);
 
+  /** Type-A heads: the ones with a head-input mask (type B reads its own pixels through a patch mask). */
+  private static final Predicate<ModelSpec> TYPE_A = s -> s.upscaling().map(u -> u.type() == dev.mspx.api.model.UpscaleType.A).orElse(false);
+  private static final UnaryOperator<SpecBounds> TYPE_A_ONLY = b -> b.withKinds(ModelKind.MULTISCALE).withUpscaleTypes(dev.mspx.api.model.UpscaleType.A);
+
   /** The gated net has rows above the current one to hide: kernel >= 3 and a side of 2 or more. */
   private static final Predicate<ModelSpec> ROWS_ABOVE = s -> s.gated().kernel() >= 3 && s.base() >= 2;
   private static final UnaryOperator<SpecBounds> WITH_ROWS_ABOVE =
@@ -79,8 +83,8 @@ public final class Mutants {
       new Mutant(
           "channel mask off by one",
           "the group-net head's input mask lets output colour c see own channels <= c instead of < c",
-          MULTISCALE,
-          MULTISCALE_ONLY,
+          TYPE_A,
+          TYPE_A_ONLY,
           plan -> masks(plan, (name, m) -> m instanceof MaskSpec.HeadInput hi ? headInput(hi, 0, "head sees own channels <= c") : m),
           EnumSet.of(MaskingProperty.CAUSALITY, MaskingProperty.GENERATION_ORDER));
 
@@ -146,9 +150,65 @@ public final class Mutants {
       new Mutant(
           "channel mask hides the previous channel",
           "the group-net head's input mask lets output colour c see own channels < c-1 only",
-          s -> s.kind() == ModelKind.MULTISCALE && s.channels() == 3,
-          b -> b.withKinds(ModelKind.MULTISCALE).withChannels(3),
+          s -> TYPE_A.test(s) && s.channels() == 3,
+          b -> TYPE_A_ONLY.apply(b).withChannels(3),
           plan -> masks(plan, (name, m) -> m instanceof MaskSpec.HeadInput hi ? headInput(hi, 2, "head sees own channels < c-1") : m),
+          EnumSet.of(MaskingProperty.NO_BLIND_SPOT, MaskingProperty.GENERATION_ORDER));
+
+  /** Type-B upscaling with patches of 2×2 or more: there are places inside a patch to get wrong. */
+  private static final Predicate<ModelSpec> PATCHES =
+      s -> s.upscaling().map(u -> u.type() == dev.mspx.api.model.UpscaleType.B && u.patch() >= 2).orElse(false);
+  private static final UnaryOperator<SpecBounds> WITH_PATCHES =
+      b -> b.withKinds(ModelKind.MULTISCALE).withUpscaleTypes(dev.mspx.api.model.UpscaleType.B).withMinBase(Math.max(2, b.minBase()));
+
+  /** The type-B patch mask with the connections {@code (output place, own colour; input place, colour)} that {@code change} says. */
+  private static MaskSpec patchMask(MaskSpec.Patch pm, PatchRule change, String description) {
+    int m = pm.patch(), positions = m * m, out = pm.width() * positions, in = pm.colours() * positions;
+    int[] groups = Masks.colourGroups(pm.width(), pm.colours());
+    float[] correct = pm.values();
+    float[] values = new float[out * in];
+    for (int o = 0; o < out; o++) {
+      int po = o / pm.width(), co = groups[o % pm.width()];
+      for (int i = 0; i < in; i++) {
+        values[o * in + i] = change.allowed(correct[o * in + i] != 0, po, co, i / pm.colours(), i % pm.colours()) ? 1 : 0;
+      }
+    }
+    return new MaskSpec.Explicit(description, pm.shape(), values);
+  }
+
+  /** A change to one connection of a patch mask. */
+  private interface PatchRule {
+    boolean allowed(boolean correct, int outPlace, int outColour, int inPlace, int inColour);
+  }
+
+  /** Inside a type-B patch, each place also sees the next one (its right neighbour, or the next row's first). */
+  public static final Mutant PATCH_SEES_THE_NEXT_PLACE =
+      new Mutant(
+          "patch mask sees the next place",
+          "the type-B head's patch mask lets the pixel at place p of its patch see place p+1 too, which is generated after it",
+          PATCHES,
+          WITH_PATCHES,
+          plan -> masks(plan, (name, m) -> m instanceof MaskSpec.Patch pm ? patchMask(pm, (ok, po, co, pi, ci) -> ok || pi == po + 1, "patch mask with the next place") : m),
+          EnumSet.of(MaskingProperty.CAUSALITY, MaskingProperty.GENERATION_ORDER));
+
+  /** Inside a type-B patch, the own place's channel mask is non-strict: colour c sees own channel c. */
+  public static final Mutant PATCH_SEES_OWN_CHANNEL =
+      new Mutant(
+          "patch mask sees its own channel",
+          "the type-B head's patch mask lets colour c of a pixel see its own channel c (channels <= c at its own place)",
+          PATCHES,
+          WITH_PATCHES,
+          plan -> masks(plan, (name, m) -> m instanceof MaskSpec.Patch pm ? patchMask(pm, (ok, po, co, pi, ci) -> ok || (pi == po && ci == co), "patch mask with own channels <= c") : m),
+          EnumSet.of(MaskingProperty.CAUSALITY, MaskingProperty.GENERATION_ORDER));
+
+  /** Inside a type-B patch, each place misses the one just before it. */
+  public static final Mutant PATCH_HIDES_THE_PREVIOUS_PLACE =
+      new Mutant(
+          "patch mask hides the previous place",
+          "the type-B head's patch mask lets place p see places < p-1 only, so the pixel just before it in its patch is never seen",
+          PATCHES,
+          WITH_PATCHES,
+          plan -> masks(plan, (name, m) -> m instanceof MaskSpec.Patch pm ? patchMask(pm, (ok, po, co, pi, ci) -> ok && pi != po - 1, "patch mask without the previous place") : m),
           EnumSet.of(MaskingProperty.NO_BLIND_SPOT, MaskingProperty.GENERATION_ORDER));
 
   /** Every mutant of the catalogue. */
@@ -162,7 +222,10 @@ public final class Mutants {
         VERTICAL_HIDES_ROW_ABOVE,
         HORIZONTAL_CUT_FROM_VERTICAL,
         COLOUR_MASK_HIDES_OWN_COLOUR,
-        HEAD_HIDES_PREVIOUS_CHANNEL);
+        HEAD_HIDES_PREVIOUS_CHANNEL,
+        PATCH_SEES_THE_NEXT_PLACE,
+        PATCH_SEES_OWN_CHANNEL,
+        PATCH_HIDES_THE_PREVIOUS_PLACE);
   }
 
   /** A head-input mask where output colour c sees own channel c' iff {@code c' < c + 1 - shift}. */

@@ -17,7 +17,9 @@ import dev.mspx.api.model.ModelSpec;
  *       stem, two 3×3 convolutions per block): the sub-pixel (c, i, j) of group g, in the r×r grid of
  *       the groups, sees every channel of the earlier groups {@code G1..G(g-1)} of that upscaling
  *       within the reach (Chebyshev distance), and the channels {@code < c} of its own pixel. Nothing
- *       else: not the other pixels of its own group, not the later groups, not the finer scales.
+ *       else: not the other pixels of its own group, not the later groups, not the finer scales. With
+ *       type-B upscaling over M×M patches it also sees every channel of the pixels of its own patch
+ *       (the group grid cut into M×M blocks) that come before it in raster order inside the patch.
  * </ul>
  */
 public final class ReceptiveField {
@@ -52,6 +54,11 @@ public final class ReceptiveField {
   /** The reach of every group net, in pixels of the group grid. */
   public int groupReach() {
     return 1 + 2 * spec.upscaling().map(u -> u.blocks()).orElse(0);
+  }
+
+  /** The patch side M of type-B upscaling (its own pixel's earlier patch pixels are seen); 1 for type A. */
+  public int patch() {
+    return spec.upscaling().map(u -> u.type() == dev.mspx.api.model.UpscaleType.B ? u.patch() : 1).orElse(1);
   }
 
   /** Side of one pixel of the base grid, in full-image pixels. */
@@ -112,7 +119,13 @@ public final class ReceptiveField {
       return false;
     }
     if (q.group() == p.group()) {
-      return q.i() == p.i() && q.j() == p.j() && qc < pc;
+      if (q.i() == p.i() && q.j() == p.j()) {
+        return qc < pc;
+      }
+      // Type B: every channel of the earlier pixels of the same M×M patch, in raster order.
+      int m = patch();
+      return q.i() / m == p.i() / m && q.j() / m == p.j() / m
+          && (q.i() % m) * m + q.j() % m < (p.i() % m) * m + p.j() % m;
     }
     return Math.max(Math.abs(q.i() - p.i()), Math.abs(q.j() - p.j())) <= groupReach();
   }
@@ -127,7 +140,9 @@ public final class ReceptiveField {
           + "..j-1, and own channels < " + pc;
     }
     String earlier = p.group() == 2 ? "G1" : "G1..G" + (p.group() - 1);
+    String patch = patch() == 1 ? "; not its own group's other pixels"
+        : ", every channel of the earlier pixels (raster order) of its own " + patch() + "x" + patch() + " patch of the group; not the patch's later pixels, not other patches";
     return "group net G" + p.group() + ": every channel of " + earlier + " of upscaling " + p.scale() + " within "
-        + groupReach() + " pixels of the group grid, and own channels < " + pc + "; not its own group's other pixels, not later groups";
+        + groupReach() + " pixels of the group grid, and own channels < " + pc + patch + ", not later groups";
   }
 }

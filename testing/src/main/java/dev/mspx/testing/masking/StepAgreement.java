@@ -190,6 +190,7 @@ final class StepAgreement {
       case Step.Concat cc -> EXACT;
       case Step.Split sp -> EXACT;
       case Step.SpaceToDepth sd -> EXACT;
+      case Step.DepthToSpace ds -> EXACT;
     };
   }
 
