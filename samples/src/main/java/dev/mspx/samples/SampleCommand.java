@@ -85,7 +85,6 @@ final class SampleCommand implements Callable<Integer> {
       UsageException.atLeast("--size", size, 1);
     }
     checkOutputs();
-    long started = System.nanoTime();
     Checkpoint cp = Checkpoint.read(checkpoint);
     try (Model model = size == null ? ModelFiles.load(checkpoint, backendOption.module())
             : ModelFiles.load(checkpoint, backendOption.module(), size, ModelFiles.declared(cp, checkpoint).base());
@@ -94,7 +93,7 @@ final class SampleCommand implements Callable<Integer> {
       int side = model.spec().size();
       try (ProgressDisplay progress = ProgressDisplay.of("images", "img", 0, count, Math.max(1, count / 10), new PrintWriter(System.err, true),
               ProgressDisplay.terminal(System.err));
-          Model.Samples samples = model.sample(count, seed, mode, conditions, model.defaultBatch(count), host, count > 1 ? progress : (d, t) -> {})) {
+          Model.Samples samples = model.sample(count, seed, mode, conditions, batch(model), host, count > 1 ? progress : (d, t) -> {})) {
         List<String> captions = captions(model, cp);
         String wrote;
         if (output.file != null) {
@@ -118,6 +117,14 @@ final class SampleCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Images drawn at once: what fits the default arena, but no more than a tenth of the count (at least
+   * 16), so that a long run reports progress about ten times. Batch k draws from seed + k.
+   */
+  private int batch(Model model) {
+    return Math.min(model.defaultBatch(count), Math.max(16, (count + 9) / 10));
   }
 
   /** --out or every --out-dir file, checked before any work: nothing is drawn that could not be written. */

@@ -185,7 +185,7 @@ final class TrainCommand implements Callable<Integer> {
         if (budget.minutes != null) {
           // The steps that fit the time left at the rate so far: the bar's total and ETA.
           double perStep = (now - start) / 1e9 / (step - startStep);
-          progress.total(step + (long) Math.max(0, (deadline - now) / 1e9 / perStep));
+          progress.total(step + Math.max(1, (long) ((deadline - now) / 1e9 / perStep)));
         }
         if (step % logEvery == 0) {
           double mean = recent / inWindow;

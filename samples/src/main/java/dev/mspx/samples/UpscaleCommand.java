@@ -45,6 +45,9 @@ final class UpscaleCommand implements Callable<Integer> {
   @Option(names = "--compare", description = "Also write a picture of the input, its bicubic enlargement and ours side by side.")
   Path compare;
 
+  @Option(names = "--reference", description = "With --compare: the true image at the output size, shown last (e.g. the photo the input was cut from).")
+  Path reference;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the draws (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -58,7 +61,15 @@ final class UpscaleCommand implements Callable<Integer> {
     if (compare != null) {
       Images.checkOutput(compare, "--compare");
     }
+    if (reference != null && compare == null) {
+      throw new UsageException("--reference is shown in the --compare picture: give --compare too");
+    }
     BufferedImage input = read(in);
+    BufferedImage truth = reference == null ? null : read(reference);
+    if (truth != null && (truth.getWidth() != to || truth.getHeight() != to)) {
+      throw new IllegalArgumentException("--reference " + reference + " is " + truth.getWidth() + "×" + truth.getHeight() + ": it must be the output size, "
+          + to + "×" + to);
+    }
     int side = input.getWidth();
     if (input.getHeight() != side) {
       throw new IllegalArgumentException("--in " + in + " is " + input.getWidth() + "×" + input.getHeight()
@@ -86,8 +97,8 @@ final class UpscaleCommand implements Callable<Integer> {
       printer.printf(Locale.ROOT, "%d×%d → %d×%d in %.2f s (%d upscalings, %d network evaluations); wrote %s%n",
           side, side, to, to, result.seconds(), model.spec().upscalings(), result.evaluations(), out);
       if (compare != null) {
-        Images.write(comparison(input, ours, to, result.seconds()), compare);
-        printer.println("wrote " + compare + " (input, bicubic, mspx upscale)");
+        Images.write(comparison(input, ours, truth, to, result.seconds()), compare);
+        printer.println("wrote " + compare + " (input, bicubic, mspx upscale" + (truth != null ? ", reference" : "") + ")");
       }
     }
     return 0;
@@ -140,10 +151,10 @@ final class UpscaleCommand implements Callable<Integer> {
     return out;
   }
 
-  /** Input (nearest neighbour), bicubic, ours, each {@code to} wide, captioned. */
-  static BufferedImage comparison(BufferedImage input, BufferedImage ours, int to, double seconds) {
-    int gap = 6, caption = 18;
-    BufferedImage out = Images.canvas(3 * to + 4 * gap, to + 2 * gap + caption);
+  /** Input (nearest neighbour), bicubic, ours and the reference (when given), each {@code to} wide, captioned. */
+  static BufferedImage comparison(BufferedImage input, BufferedImage ours, BufferedImage reference, int to, double seconds) {
+    int gap = 6, caption = 18, panels = reference == null ? 3 : 4;
+    BufferedImage out = Images.canvas(panels * to + (panels + 1) * gap, to + 2 * gap + caption);
     Graphics2D g = out.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
     g.drawImage(input, gap, gap, to, to, null);
@@ -153,6 +164,10 @@ final class UpscaleCommand implements Callable<Integer> {
     Images.text(g, "input " + input.getWidth() + "×" + input.getHeight() + " (pixels shown as blocks)", gap, y, 12, to);
     Images.text(g, "bicubic to " + to + "×" + to, 2 * gap + to, y, 12, to);
     Images.text(g, String.format(Locale.ROOT, "mspx upscale to %d×%d (%.1f s)", to, to, seconds), 3 * gap + 2 * to, y, 12, to);
+    if (reference != null) {
+      g.drawImage(reference, 4 * gap + 3 * to, gap, null);
+      Images.text(g, "reference (the true " + to + "×" + to + ")", 4 * gap + 3 * to, y, 12, to);
+    }
     g.dispose();
     return out;
   }
