@@ -168,13 +168,43 @@ public record Checkpoint(Map<String, String> metadata, Map<String, float[]> tens
     }
   }
 
+  /**
+   * Whether {@code candidate} is a temporary file that {@link #write} makes for {@code file}
+   * ({@code .NAME.<digits>.tmp} beside it): what a save that was killed leaves behind. Nothing else
+   * matches, so a tool may remove these and only these.
+   */
+  public static boolean isTemporaryFileOf(Path file, Path candidate) {
+    String name = candidate.getFileName().toString();
+    String prefix = "." + file.getFileName() + ".";
+    return name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4
+        && name.substring(prefix.length(), name.length() - 4).chars().allMatch(Character::isDigit);
+  }
+
+  /**
+   * A new empty {@code .NAME.<digits>.tmp} beside {@code file}, made with the process's umask (a
+   * checkpoint is as readable as any file the user writes; {@code Files.createTempFile} would make it
+   * owner-only).
+   */
+  static Path temporaryFile(Path dir, Path file) throws IOException {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    while (true) {
+      Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toUnsignedString(random.nextLong()) + ".tmp");
+      try {
+        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        return tmp;
+      } catch (java.nio.file.FileAlreadyExistsException taken) {
+        // another writer drew the same number: draw again
+      }
+    }
+  }
+
   /** Writes this checkpoint to {@code file} atomically (temporary file, force, rename). */
   public void write(Path file) {
     Path dir = file.toAbsolutePath().getParent();
     Path tmp = null;
     try {
       Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+      tmp = temporaryFile(dir, file);
       Map<String, String> meta = new HashMap<>(metadata);
       meta.put(FORMAT, VERSION);
       Schema schema =

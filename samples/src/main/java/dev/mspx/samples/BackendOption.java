@@ -13,11 +13,18 @@ final class BackendOption {
       description = "cpu, cudnn or auto (default: the mspx.backend system property, else auto: the best available).")
   String backend;
 
-  /** The module a command's model is opened with; the choice's reasons go to standard error. */
+  /**
+   * The module a command's model is opened with. Why each backend was chosen or passed over goes to
+   * standard error only with {@code --verbose} or an explicit {@code --backend cudnn}: on a machine
+   * without a GPU, every command would otherwise open with a paragraph about a missing cuDNN. A
+   * backend named explicitly that cannot start fails with all its reasons either way.
+   */
   BackendModule module() {
     String name = backend != null ? backend : System.getProperty(BackendSelection.PROPERTY, "auto");
     BackendModule module = BackendModule.select(name);
-    module.log().forEach(line -> System.err.println("mspx: " + line));
+    if (Main.isVerbose() || "cudnn".equals(name)) {
+      module.log().forEach(line -> System.err.println("mspx: " + line));
+    }
     return module;
   }
 

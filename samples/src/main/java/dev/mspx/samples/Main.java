@@ -26,17 +26,36 @@ import picocli.CommandLine.Spec;
       ExportCommand.class,
       CompressCommand.class,
       DecompressCommand.class,
+      DemoCommand.class,
+      CheckpointCommand.class,
+      UpscaleCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
 
   @Spec CommandSpec spec;
 
+  /** Exit code of a command that did its work. */
+  static final int OK = 0;
+  /** Exit code of a command that could not do its work: a file, the data, the machine (one line on stderr says why). */
+  static final int FAILURE = 1;
+  /** Exit code of a command line that is wrong: an unknown option, a missing or invalid value (one line says which). */
+  static final int USAGE = 2;
+
+  /** Whether -v/--verbose was given (on any command): backend choices and INFO logs are then printed. */
+  private static volatile boolean verbose;
+
   @Option(
       names = {"-v", "--verbose"},
-      description = "Log at INFO level (default: warnings and errors only).")
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Say more: why each backend was chosen or passed over, and INFO logs (default: warnings and errors only).")
   void verbose(boolean on) {
+    verbose = on;
     logAt(on ? Level.INFO : Level.WARNING);
+  }
+
+  static boolean isVerbose() {
+    return verbose;
   }
 
   @Override
@@ -46,8 +65,34 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Pictures and plots are drawn off-screen; no display is needed or looked for.
+    System.setProperty("java.awt.headless", "true");
+    useLauncherStderr();
     quietLogging();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The launcher ({@code ./mspx}) runs the JVM with its standard error through a filter that drops
+   * the one line "WARNING: Using incubator modules: jdk.incubator.vector" (the JVM prints it before
+   * {@code main} and has no option to silence it), and passes the real standard error as
+   * {@code -Dmspx.stderr=/dev/fd/N}. Everything Java prints from here on goes straight there, so the
+   * last line of a failed command is on the terminal (or in the file) by the time the process has
+   * exited; only what the JVM itself writes later (crash reports, VM warnings) takes the filter.
+   */
+  private static void useLauncherStderr() {
+    String target = System.getProperty("mspx.stderr");
+    if (target == null || target.isBlank()) {
+      return;
+    }
+    try {
+      // Append: when stderr is a file the launcher's shell opened, write at its end, not over it.
+      java.io.PrintStream err = new java.io.PrintStream(new java.io.FileOutputStream(target, true), true,
+          java.nio.charset.Charset.defaultCharset());
+      System.setErr(err);
+    } catch (java.io.IOException | SecurityException e) {
+      // Keep the filtered stderr: every line still arrives, only the incubator warning is dropped.
+    }
   }
 
   /**
@@ -55,17 +100,33 @@ public final class Main implements Runnable {
    * diverged run) printed as one line and exit code 1, and anything else with its stack trace.
    */
   static CommandLine commandLine() {
+    verbose = false;
     CommandLine cli = new CommandLine(new Main());
     addHelpEverywhere(cli);
+    cli.setParameterExceptionHandler(
+        (e, args) -> {
+          // One line naming the input, and where the options are listed; not the whole usage text.
+          CommandLine line = e.getCommandLine();
+          String command = line.getCommandSpec().qualifiedName(" ");
+          line.getErr().println("mspx: " + e.getMessage() + " (" + command + " --help lists the options)");
+          line.getErr().flush();
+          return USAGE;
+        });
     cli.setExecutionExceptionHandler(
         (e, line, parsed) -> {
+          if (e instanceof UsageException) {
+            line.getErr().println("mspx: " + e.getMessage() + " (" + line.getCommandSpec().qualifiedName(" ") + " --help lists the options)");
+            line.getErr().flush();
+            return USAGE;
+          }
           if (isUserError(e)) {
             line.getErr().println("mspx: " + e.getMessage());
             line.getErr().flush();
-            return 1;
+            return FAILURE;
           }
           throw e;
         });
+    cli.setExitCodeExceptionMapper(t -> FAILURE);
     return cli;
   }
 
@@ -87,7 +148,8 @@ public final class Main implements Runnable {
         || e instanceof dev.mspx.core.data.DatasetException
         || e instanceof dev.mspx.core.CheckpointException
         || e instanceof dev.mspx.core.TrainingDivergedException
-        || e instanceof java.io.IOException;
+        || e instanceof java.io.IOException
+        || e instanceof java.io.UncheckedIOException;
   }
 
   /**

@@ -61,13 +61,13 @@ class CommandLineEndToEndTest {
     String cache = dir.resolve("cache").toString();
     String trained = run("train", "--config", "fashion28", "--data", data.toString(), "--cache", cache,
         "--steps", "2", "--batch", "4", "--log-every", "1", "--backend", "cpu", "--out", out.toString());
-    assertTrue(trained.contains("step 2  loss"), trained);
+    assertTrue(trained.contains("step 2/2 (100%)"), trained);
     Path checkpoint = out.resolve("checkpoint.arrow");
     assertTrue(Files.isRegularFile(checkpoint));
 
     String resumed = run("train", "--config", "fashion28", "--data", data.toString(), "--cache", cache,
         "--steps", "3", "--batch", "4", "--log-every", "1", "--backend", "cpu", "--out", out.toString(), "--resume");
-    assertTrue(resumed.contains("resumed") && resumed.contains("step 3  loss"), resumed);
+    assertTrue(resumed.contains("resumed") && resumed.contains("step 3/3 (100%)"), resumed);
 
     Path csv = dir.resolve("subpixels.csv");
     String eval = run("eval", "--checkpoint", checkpoint.toString(), "--data", data.toString(), "--cache", cache,
@@ -84,7 +84,9 @@ class CommandLineEndToEndTest {
     // Cached base net: one backend evaluation for the 7x7 base instead of 49, then 2 upscalings x 3 groups x (trunk + head).
     assertTrue(sampled.contains("13 network evaluations, raster part cached"), sampled);
     BufferedImage image = ImageIO.read(png.toFile());
-    assertEquals(2 * (28 + 2) + 2, image.getWidth());
+    // Two images side by side, each 28 pixels at 4x (about 100 screen pixels), 4-pixel gaps; grey.
+    assertEquals(2 * (4 * 28 + 4) + 4, image.getWidth());
+    assertEquals(1, image.getColorModel().getNumComponents(), "a grey model's samples are a grey PNG");
     Path fullPng = dir.resolve("samples-full.png");
     String full = run("sample", "--checkpoint", checkpoint.toString(), "--count", "2", "--seed", "3",
         "--backend", "cpu", "--raster", "full", "--out", fullPng.toString());
@@ -128,7 +130,7 @@ class CommandLineEndToEndTest {
     Path out = dir.resolve("pocket-run");
     String trained = run("train", "--config", "pocket-faces", "--data", data.resolve("pocket-train.arrow").toString(),
         "--cache", dir.resolve("cache").toString(), "--steps", "3", "--batch", "4", "--log-every", "1", "--backend", "cpu", "--out", out.toString());
-    assertTrue(trained.contains("training pocket-faces") && trained.contains("step 3  loss"), trained);
+    assertTrue(trained.contains("training pocket-faces") && trained.contains("step 3/3 (100%)"), trained);
     Path checkpoint = out.resolve("checkpoint.arrow");
     String eval = run("eval", "--checkpoint", checkpoint.toString(), "--data", data.resolve("pocket-train.arrow").toString(),
         "--cache", dir.resolve("cache").toString(), "--backend", "cpu");
@@ -136,6 +138,6 @@ class CommandLineEndToEndTest {
     Path png = dir.resolve("pocket.png");
     String sampled = run("sample", "--checkpoint", checkpoint.toString(), "--count", "4", "--backend", "cpu", "--out", png.toString());
     assertTrue(sampled.contains("4 images"), sampled);
-    assertEquals(2 * (8 + 2) + 2, ImageIO.read(png.toFile()).getWidth());
+    assertEquals(2 * (13 * 8 + 4) + 4, ImageIO.read(png.toFile()).getWidth());
   }
 }

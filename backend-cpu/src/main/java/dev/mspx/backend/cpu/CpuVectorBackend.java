@@ -105,10 +105,7 @@ public final class CpuVectorBackend extends AbstractBackend {
 
   @Override
   public Workspace workspace(long bytes, String label) {
-    if (bytes < 1) {
-      throw new IllegalArgumentException("workspace " + label + ": size must be >= 1 byte, got " + bytes);
-    }
-    return new CpuWorkspace(memory.allocate(Shape.of(Math.toIntExact(bytes)), DType.UINT8, label, this), this);
+    return CpuWorkspace.allocate(memory, bytes, label, this);
   }
 
   @Override
